@@ -1,0 +1,3 @@
+from tui_notifier.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,214 @@
+"""The client directory: validation, add, update, delete, search and paging.
+
+`check_client` is the one validator every way in uses (CLI, dashboard form, YAML loader), so
+a phone accepted in one place is accepted in all of them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import peewee as pw
+import pytz
+
+from tui_notifier.core.errors import Conflict, NotFound, ValidationError
+from tui_notifier.core.phones import normalize_phone, operator_code_of
+from tui_notifier.db import database
+from tui_notifier.models import MAX_TAG_LENGTH, Client
+
+CLIENT_FIELDS = ("phone", "operator_code", "tag", "timezone")
+COMMON_TIMEZONES = frozenset(pytz.common_timezones)
+_OPERATOR_CODE = re.compile(r"\d{3}")
+
+
+def clean_operator_code(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValidationError("operator_code", f"expected 3 digits, got {value!r}")
+    text = str(value).strip()
+    if not _OPERATOR_CODE.fullmatch(text):
+        raise ValidationError("operator_code", f"must be 3 digits, got {value!r}")
+    return text
+
+
+def clean_tag(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValidationError("tag", f"expected text, got {type(value).__name__}")
+    text = str(value).strip()
+    if len(text) > MAX_TAG_LENGTH:
+        raise ValidationError("tag", f"at most {MAX_TAG_LENGTH} characters, got {len(text)}")
+    if any(ch in text for ch in "\r\n\t\x00"):
+        raise ValidationError("tag", "must be one line without control characters")
+    return text
+
+
+def clean_timezone(value, field: str = "timezone") -> str:
+    if value is None or value == "":
+        return "UTC"
+    if not isinstance(value, str):
+        raise ValidationError(field, f"expected a time zone name, got {value!r}")
+    text = value.strip()
+    if text not in COMMON_TIMEZONES:
+        raise ValidationError(field, f"unknown time zone {value!r} (use a name like Europe/Moscow)")
+    return text
+
+
+def check_client(data: dict) -> tuple[dict | None, list[ValidationError]]:
+    """Normalise one client's fields; return the clean fields or every error found."""
+    errors: list[ValidationError] = []
+    clean: dict = {}
+    for key in data:
+        if key not in CLIENT_FIELDS:
+            errors.append(ValidationError(str(key), "unknown field (expected phone, operator_code, tag, timezone)"))
+    for name, cleaner in (
+        ("phone", normalize_phone),
+        ("tag", clean_tag),
+        ("timezone", clean_timezone),
+    ):
+        try:
+            clean[name] = cleaner(data.get(name))
+        except ValidationError as exc:
+            errors.append(exc)
+    code = data.get("operator_code")
+    if code is None or code == "":
+        if "phone" in clean:
+            clean["operator_code"] = operator_code_of(clean["phone"])
+    else:
+        try:
+            clean["operator_code"] = clean_operator_code(code)
+        except ValidationError as exc:
+            errors.append(exc)
+    return (None, errors) if errors else (clean, [])
+
+
+def validate_client(data: dict) -> dict:
+    clean, errors = check_client(data)
+    if errors:
+        raise errors[0]
+    return clean
+
+
+def _phone_taken(phone: str) -> Conflict:
+    return Conflict("phone", f"{phone} is already in the directory")
+
+
+def add_client(phone, operator_code=None, tag=None, timezone=None) -> Client:
+    clean = validate_client(
+        {"phone": phone, "operator_code": operator_code, "tag": tag, "timezone": timezone}
+    )
+    with database.atomic():
+        if Client.select().where(Client.phone == clean["phone"]).exists():
+            raise _phone_taken(clean["phone"])
+        try:
+            return Client.create(**clean)
+        except pw.IntegrityError:
+            raise _phone_taken(clean["phone"]) from None
+
+
+def get_client(client_id: int) -> Client:
+    client = Client.get_or_none(Client.id == client_id)
+    if client is None:
+        raise NotFound(f"client {client_id} not found")
+    return client
+
+
+_UNSET = object()
+
+
+def update_client(client_id: int, phone=_UNSET, operator_code=_UNSET, tag=_UNSET, timezone=_UNSET) -> Client:
+    """Change the given fields; a new phone without a code takes the code from the phone."""
+    with database.atomic():
+        client = get_client(client_id)
+        data = client.as_dict()
+        data.pop("id")
+        if phone is not _UNSET:
+            data["phone"] = phone
+            if operator_code is _UNSET:
+                data["operator_code"] = None
+        for name, value in (("operator_code", operator_code), ("tag", tag), ("timezone", timezone)):
+            if value is not _UNSET:
+                data[name] = value
+        clean = validate_client(data)
+        taken = Client.select().where((Client.phone == clean["phone"]) & (Client.id != client_id))
+        if taken.exists():
+            raise _phone_taken(clean["phone"])
+        Client.update(**clean).where(Client.id == client_id).execute()
+        for name, value in clean.items():
+            setattr(client, name, value)
+        return client
+
+
+def delete_client(client_id: int) -> None:
+    """Remove a client; messages already sent keep their phone for the reports."""
+    with database.atomic():
+        if Client.delete().where(Client.id == client_id).execute() == 0:
+            raise NotFound(f"client {client_id} not found")
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    """A search of the directory: every given part must match."""
+
+    phone_prefix: str = ""
+    tag: str | None = None
+    operator_code: str | None = None
+    text: str = ""
+
+    def where(self):
+        conditions = []
+        if self.phone_prefix:
+            conditions.append(_phone_prefix_condition(self.phone_prefix))
+        if self.tag is not None:
+            conditions.append(Client.tag == self.tag)
+        if self.operator_code:
+            conditions.append(Client.operator_code == self.operator_code)
+        if self.text.strip():
+            conditions.append(_free_text_condition(self.text.strip()))
+        return conditions
+
+
+def _phone_prefix_condition(prefix: str):
+    digits = re.sub(r"\D", "", prefix)
+    if prefix.strip().startswith("8") or (digits and digits[0] == "8"):
+        digits = "7" + digits[1:]
+    if not digits:
+        return Client.phone == "\x00"
+    upper = digits[:-1] + chr(ord(digits[-1]) + 1)
+    return (Client.phone >= digits) & (Client.phone < upper)
+
+
+def _free_text_condition(text: str):
+    """One search box: digits look up phones by prefix (and 3 digits an operator code too); words look up tags."""
+    if re.fullmatch(r"[+\d\s\-()]+", text):
+        condition = _phone_prefix_condition(text)
+        digits = re.sub(r"\D", "", text)
+        if len(digits) == 3:
+            condition = condition | (Client.operator_code == digits)
+        return condition
+    return Client.tag.contains(text)
+
+
+def _query(flt: ClientFilter | None):
+    query = Client.select()
+    conditions = flt.where() if flt else []
+    for condition in conditions:
+        query = query.where(condition)
+    return query
+
+
+def list_clients(flt: ClientFilter | None = None, limit: int | None = 100, offset: int = 0,
+                 after_id: int | None = None) -> list[Client]:
+    """A page of clients in id order; `after_id` pages without OFFSET for large directories."""
+    query = _query(flt).order_by(Client.id)
+    if after_id is not None:
+        query = query.where(Client.id > after_id)
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return list(query)
+
+
+def count_clients(flt: ClientFilter | None = None) -> int:
+    return _query(flt).count()

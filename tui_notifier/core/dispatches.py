@@ -1,0 +1,287 @@
+"""Dispatches: validation, the rules of what may change once one has started, state changes.
+
+The core knows no queue. Whoever sends messages subscribes with `subscribe()` and is told,
+after each committed change, which dispatch changed and how, so a face cannot forget to wake
+the engine.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from typing import Callable, Iterable
+
+import pytz
+
+from tui_notifier.clock import UTC, utcnow
+from tui_notifier.core.clients import clean_operator_code, clean_tag, clean_timezone
+from tui_notifier.core.errors import NotFound, StateError, ValidationError
+from tui_notifier.core.windows import parse_window
+from tui_notifier.db import database
+from tui_notifier.models import Client, Dispatch, DispatchStatus, Message, MessageStatus
+
+MAX_TEXT_LENGTH = 2000
+
+Listener = Callable[[Dispatch, str], None]
+_listeners: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> None:
+    """Call `listener(dispatch, change)` after every committed change of a dispatch.
+
+    `change` is one of created, updated, paused, resumed, cancelled, deleted.
+    """
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def unsubscribe(listener: Listener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def _notify(dispatch: Dispatch, change: str) -> None:
+    for listener in list(_listeners):
+        listener(dispatch, change)
+
+
+def parse_instant(value, timezone: str, field: str) -> _dt.datetime:
+    """ISO 8601 text or a datetime -> aware UTC; a naive value is read in `timezone`."""
+    if isinstance(value, _dt.datetime):
+        moment = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            moment = _dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(field, f"{value!r} is not an ISO 8601 time like 2026-05-01T09:00") from None
+    else:
+        raise ValidationError(field, "a time is required (ISO 8601, like 2026-05-01T09:00)")
+    if moment.tzinfo is None:
+        zone = pytz.timezone(timezone)
+        moment = zone.localize(moment, is_dst=False)
+    return moment.astimezone(UTC).replace(microsecond=(moment.microsecond // 1000) * 1000)
+
+
+def _split(value, field: str) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (int,)) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    raise ValidationError(field, f"expected a list or a comma-separated string, got {value!r}")
+
+
+def clean_operator_codes(value) -> list[str]:
+    codes = set()
+    for item in _split(value, "operator_codes"):
+        try:
+            codes.add(clean_operator_code(item))
+        except ValidationError as exc:
+            raise ValidationError("operator_codes", exc.message) from None
+    return sorted(codes)
+
+
+def clean_tags(value) -> list[str]:
+    tags = set()
+    for item in _split(value, "tags"):
+        try:
+            tag = clean_tag(item)
+        except ValidationError as exc:
+            raise ValidationError("tags", exc.message) from None
+        if tag:
+            tags.add(tag)
+    return sorted(tags)
+
+
+def clean_text(value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("text", "the message text must not be empty")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise ValidationError("text", f"at most {MAX_TEXT_LENGTH} characters, got {len(value)}")
+    return value
+
+
+def audience_query(operator_codes: Iterable[str] = (), tags: Iterable[str] = ()):
+    """Clients a filter matches: empty sets match everyone."""
+    query = Client.select(Client.id)
+    operator_codes, tags = list(operator_codes), list(tags)
+    if operator_codes:
+        query = query.where(Client.operator_code.in_(operator_codes))
+    if tags:
+        query = query.where(Client.tag.in_(tags))
+    return query
+
+
+def preview_audience(operator_codes=None, tags=None) -> int:
+    """How many clients a filter matches, for the composer and `dispatches create`."""
+    return audience_query(clean_operator_codes(operator_codes), clean_tags(tags)).count()
+
+
+def get_dispatch(dispatch_id) -> Dispatch:
+    """By UUID, or by a unique leading part of one of at least 4 characters."""
+    text = str(dispatch_id).strip().lower().replace("-", "")
+    try:
+        exact = uuid.UUID(text)
+    except ValueError:
+        exact = None
+    if exact is not None:
+        found = Dispatch.get_or_none(Dispatch.id == exact)
+    elif len(text) >= 4 and all(ch in "0123456789abcdef" for ch in text):
+        matches = list(
+            Dispatch.select().where(Dispatch.id.cast("text").startswith(text)).limit(2)
+        )
+        if len(matches) > 1:
+            raise NotFound(f"dispatch id {dispatch_id!r} is ambiguous: give more characters")
+        found = matches[0] if matches else None
+    else:
+        found = None
+    if found is None:
+        raise NotFound(f"dispatch {dispatch_id} not found")
+    return found
+
+
+def list_dispatches(status: str | None = None) -> list[Dispatch]:
+    query = Dispatch.select().order_by(Dispatch.start_at.desc(), Dispatch.created_at.desc())
+    if status:
+        query = query.where(Dispatch.status == status)
+    return list(query)
+
+
+def has_started(dispatch: Dispatch, now: _dt.datetime | None = None) -> bool:
+    now = now or utcnow()
+    return dispatch.status != DispatchStatus.SCHEDULED or dispatch.start_at <= now
+
+
+def _check_times(start: _dt.datetime, end: _dt.datetime, now: _dt.datetime) -> None:
+    if end <= start:
+        raise ValidationError("end", "the end must be after the start")
+    if end <= now:
+        raise ValidationError("end", "the end is already in the past")
+
+
+def create_dispatch(start, end, text, timezone="UTC", operator_codes=None, tags=None,
+                    window=None, now: _dt.datetime | None = None) -> Dispatch:
+    now = now or utcnow()
+    timezone = clean_timezone(timezone)
+    fields = {
+        "start_at": parse_instant(start, timezone, "start"),
+        "end_at": parse_instant(end, timezone, "end"),
+        "message_text": clean_text(text),
+        "timezone": timezone,
+        "operator_codes": clean_operator_codes(operator_codes),
+        "tags": clean_tags(tags),
+    }
+    fields.update(_window_fields(window))
+    _check_times(fields["start_at"], fields["end_at"], now)
+    with database.atomic():
+        dispatch = Dispatch.create(created_at=now, updated_at=now, **fields)
+    _notify(dispatch, "created")
+    return dispatch
+
+
+def _window_fields(window) -> dict:
+    parsed = parse_window(window)
+    if parsed is None:
+        return {"window_start": None, "window_end": None}
+    return {"window_start": f"{parsed.start:%H:%M}", "window_end": f"{parsed.end:%H:%M}"}
+
+
+_UNSET = object()
+
+
+def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timezone=_UNSET,
+                    operator_codes=_UNSET, tags=_UNSET, window=_UNSET,
+                    now: _dt.datetime | None = None) -> Dispatch:
+    """Change a dispatch; once started only its end may move."""
+    now = now or utcnow()
+    with database.atomic():
+        dispatch = get_dispatch(dispatch_id)
+        if dispatch.status in DispatchStatus.CLOSED:
+            raise StateError(f"dispatch {dispatch.id} is {dispatch.status}: it can no longer change")
+        locked = {"start": start, "text": text, "operator_codes": operator_codes, "tags": tags,
+                  "window": window, "timezone": timezone}
+        changed_locked = [name for name, value in locked.items() if value is not _UNSET]
+        if changed_locked and has_started(dispatch, now):
+            raise StateError(
+                f"dispatch {dispatch.id} has started: its {', '.join(changed_locked)} can no "
+                "longer change (only its end can move; pause or cancel it instead)"
+            )
+        zone = dispatch.timezone if timezone is _UNSET else clean_timezone(timezone)
+        fields: dict = {"timezone": zone}
+        if start is not _UNSET:
+            fields["start_at"] = parse_instant(start, zone, "start")
+        if end is not _UNSET:
+            fields["end_at"] = parse_instant(end, zone, "end")
+        if text is not _UNSET:
+            fields["message_text"] = clean_text(text)
+        if operator_codes is not _UNSET:
+            fields["operator_codes"] = clean_operator_codes(operator_codes)
+        if tags is not _UNSET:
+            fields["tags"] = clean_tags(tags)
+        if window is not _UNSET:
+            fields.update(_window_fields(window))
+        _check_times(fields.get("start_at", dispatch.start_at), fields.get("end_at", dispatch.end_at), now)
+        fields["updated_at"] = now
+        Dispatch.update(**fields).where(Dispatch.id == dispatch.id).execute()
+        for name, value in fields.items():
+            setattr(dispatch, name, value)
+    _notify(dispatch, "updated")
+    return dispatch
+
+
+def _set_status(dispatch_id, allowed_from: tuple, status_for, change: str, reason: str = "",
+                now: _dt.datetime | None = None) -> Dispatch:
+    now = now or utcnow()
+    with database.atomic():
+        dispatch = get_dispatch(dispatch_id)
+        if dispatch.status not in allowed_from:
+            raise StateError(f"dispatch {dispatch.id} is {dispatch.status}: it cannot be {change}")
+        new_status = status_for(dispatch, now)
+        Dispatch.update(status=new_status, status_reason=reason, updated_at=now).where(
+            Dispatch.id == dispatch.id
+        ).execute()
+        dispatch.status, dispatch.status_reason, dispatch.updated_at = new_status, reason, now
+        if new_status == DispatchStatus.CANCELLED:
+            dispatch.finished_at = now
+            Dispatch.update(finished_at=now).where(Dispatch.id == dispatch.id).execute()
+            Message.update(status=MessageStatus.CANCELLED, lease_until=None, updated_at=now).where(
+                (Message.dispatch == dispatch.id) & (Message.status == MessageStatus.CREATED)
+            ).execute()
+    _notify(dispatch, change)
+    return dispatch
+
+
+def pause_dispatch(dispatch_id, reason: str = "paused by the operator", now=None) -> Dispatch:
+    """Stop sending until resumed; messages already in flight finish."""
+    return _set_status(
+        dispatch_id, (DispatchStatus.SCHEDULED, DispatchStatus.RUNNING),
+        lambda d, now: DispatchStatus.PAUSED, "paused", reason, now,
+    )
+
+
+def resume_dispatch(dispatch_id, now=None) -> Dispatch:
+    def status_for(dispatch, now):
+        return DispatchStatus.RUNNING if dispatch.fanned_out_at else DispatchStatus.SCHEDULED
+
+    return _set_status(dispatch_id, (DispatchStatus.PAUSED,), status_for, "resumed", "", now)
+
+
+def cancel_dispatch(dispatch_id, now=None) -> Dispatch:
+    """Stop for good: messages not yet sent become `cancelled`."""
+    return _set_status(
+        dispatch_id, (DispatchStatus.SCHEDULED, DispatchStatus.RUNNING, DispatchStatus.PAUSED),
+        lambda d, now: DispatchStatus.CANCELLED, "cancelled", "cancelled by the operator", now,
+    )
+
+
+def delete_dispatch(dispatch_id) -> None:
+    """Remove a dispatch with its messages and their history."""
+    with database.atomic():
+        dispatch = get_dispatch(dispatch_id)
+        Dispatch.delete().where(Dispatch.id == dispatch.id).execute()
+    _notify(dispatch, "deleted")

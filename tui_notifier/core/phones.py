@@ -1,0 +1,39 @@
+"""Phone numbers: any common Russian form in, `7XXXXXXXXXX` out."""
+from __future__ import annotations
+
+import re
+
+from tui_notifier.core.errors import ValidationError
+
+_SEPARATORS = re.compile(r"[\s\-().]")
+_DIGITS = re.compile(r"\d{10,11}")
+
+
+def normalize_phone(value) -> str:
+    """`+7 900 123-45-67`, `8 (900) 1234567`, `79001234567` or an int -> `79001234567`."""
+    if isinstance(value, bool) or value is None:
+        raise ValidationError("phone", "a phone number is required")
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = _SEPARATORS.sub("", value.strip())
+        if text.startswith("+"):
+            if not text.startswith("+7"):
+                raise ValidationError("phone", f"{value!r} is not a Russian number (+7...)")
+            text = text[1:]
+    else:
+        raise ValidationError("phone", f"expected a phone number, got {type(value).__name__}")
+    if not _DIGITS.fullmatch(text):
+        raise ValidationError("phone", f"{value!r} is not a phone number like 79001234567")
+    if len(text) == 10:
+        text = "7" + text
+    elif text[0] == "8":
+        text = "7" + text[1:]
+    if text[0] != "7":
+        raise ValidationError("phone", f"{value!r} must start with 7, 8 or +7")
+    return text
+
+
+def operator_code_of(phone: str) -> str:
+    """The mobile operator code: digits 2-4 of a normalised phone."""
+    return phone[1:4]

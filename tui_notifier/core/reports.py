@@ -1,0 +1,126 @@
+"""Reports: counts of messages by status per dispatch, message pages, one message's history.
+
+`report_json` gives the shape of the report API the earlier systems served (`id,
+start_datetime, end_datetime, message_text, filter_mobile_operator_code__code,
+filter_tag__code, created, completed, error, timeout`) plus richer keys.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from tui_notifier.clock import isoformat_z
+from tui_notifier.core.dispatches import get_dispatch
+from tui_notifier.core.errors import NotFound
+from tui_notifier.models import Attempt, DeliveryReport, Dispatch, Message, MessageStatus
+
+
+@dataclass
+class DispatchReport:
+    dispatch: Dispatch
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def count(self, *statuses: str) -> int:
+        return sum(self.counts.get(status, 0) for status in statuses)
+
+    @property
+    def done(self) -> int:
+        """Messages that need nothing more from the engine."""
+        return self.total - self.count(*MessageStatus.UNSENT)
+
+    def as_json(self) -> dict:
+        d = self.dispatch
+        return {
+            "id": str(d.id),
+            "start_datetime": isoformat_z(d.start_at),
+            "end_datetime": isoformat_z(d.end_at),
+            "message_text": d.message_text,
+            "filter_mobile_operator_code__code": ",".join(d.operator_codes),
+            "filter_tag__code": ",".join(d.tags),
+            "created": self.count(MessageStatus.CREATED, MessageStatus.SENDING),
+            "completed": self.count(*MessageStatus.COMPLETED),
+            "error": self.count(MessageStatus.FAILED),
+            "timeout": self.count(MessageStatus.TIMEOUT),
+            "status": d.status,
+            "status_reason": d.status_reason,
+            "timezone": d.timezone,
+            "window": d.window,
+            "operator_codes": list(d.operator_codes),
+            "tags": list(d.tags),
+            "counts": {status: self.counts.get(status, 0) for status in MessageStatus.ALL},
+            "total": self.total,
+        }
+
+
+def status_counts(dispatch_id=None) -> dict:
+    """{dispatch id: {status: count}} for every dispatch, or for one."""
+    query = Message.select(Message.dispatch, Message.status, pw.fn.COUNT(pw.SQL("*")).alias("n"))
+    if dispatch_id is not None:
+        query = query.where(Message.dispatch == dispatch_id)
+    counts: dict = defaultdict(dict)
+    for dispatch, status, n in query.group_by(Message.dispatch, Message.status).tuples():
+        counts[str(dispatch).replace("-", "")][status] = n
+    return counts
+
+
+def _key(dispatch: Dispatch) -> str:
+    return dispatch.id.hex
+
+
+def all_reports() -> list[DispatchReport]:
+    dispatches = list(Dispatch.select().order_by(Dispatch.start_at.desc(), Dispatch.created_at.desc()))
+    counts = status_counts()
+    return [DispatchReport(d, counts.get(_key(d), {})) for d in dispatches]
+
+
+def dispatch_report(dispatch_id) -> DispatchReport:
+    dispatch = get_dispatch(dispatch_id)
+    return DispatchReport(dispatch, status_counts(dispatch.id).get(_key(dispatch), {}))
+
+
+def dispatch_messages(dispatch_id, status: str | None = None, limit: int = 50, offset: int = 0) -> list[Message]:
+    query = Message.select().where(Message.dispatch == dispatch_id)
+    if status:
+        query = query.where(Message.status == status)
+    return list(query.order_by(Message.id).limit(limit).offset(offset))
+
+
+def count_messages(dispatch_id, status: str | None = None) -> int:
+    query = Message.select().where(Message.dispatch == dispatch_id)
+    if status:
+        query = query.where(Message.status == status)
+    return query.count()
+
+
+def top_errors(dispatch_id, limit: int = 5) -> list[tuple[str, int]]:
+    """The most frequent last errors of a dispatch's messages, most frequent first."""
+    query = (
+        Message.select(Message.last_error, pw.fn.COUNT(pw.SQL("*")).alias("n"))
+        .where((Message.dispatch == dispatch_id) & (Message.last_error != ""))
+        .group_by(Message.last_error)
+        .order_by(pw.SQL("n").desc())
+        .limit(limit)
+    )
+    return [(error, n) for error, n in query.tuples()]
+
+
+@dataclass
+class MessageHistory:
+    message: Message
+    attempts: list[Attempt]
+    reports: list[DeliveryReport]
+
+
+def message_history(message_id: int) -> MessageHistory:
+    message = Message.get_or_none(Message.id == message_id)
+    if message is None:
+        raise NotFound(f"message {message_id} not found")
+    attempts = list(Attempt.select().where(Attempt.message == message_id).order_by(Attempt.id))
+    reports = list(DeliveryReport.select().where(DeliveryReport.message == message_id).order_by(DeliveryReport.id))
+    return MessageHistory(message, attempts, reports)

@@ -1,0 +1,83 @@
+"""The database every face shares: chosen by URL, opened once per process, tables made on use.
+
+SQLite runs in WAL with a busy timeout and `BEGIN IMMEDIATE` write transactions: several
+processes (dashboard, CLI, consumers) write the same file, and a deferred BEGIN that later
+upgrades to a write lock fails with "database is locked" despite the timeout.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import peewee
+from playhouse.db_url import connect as connect_url
+
+database = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "busy_timeout": 15000,
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "cache_size": -64000,
+    "temp_store": "memory",
+}
+
+
+class DatabaseError(Exception):
+    """The database URL is unusable or the server cannot be reached."""
+
+
+def is_postgres(url: str) -> bool:
+    return urlparse(url).scheme in ("postgres", "postgresql", "postgresext")
+
+
+def make_database(url: str) -> peewee.Database:
+    """A peewee database for a file path, `sqlite:///path` or `postgresql://...`."""
+    scheme = urlparse(url).scheme
+    if scheme in ("", "sqlite") or len(scheme) == 1:
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url
+        if path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = str(Path(path).expanduser())
+        return peewee.SqliteDatabase(
+            path, timeout=15, lock_type="IMMEDIATE", returning_clause=True, pragmas=SQLITE_PRAGMAS
+        )
+    if is_postgres(url):
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            raise DatabaseError(
+                "PostgreSQL needs a driver: pip install 'tui_notifier[postgres]'"
+            ) from None
+        return connect_url(url.replace("postgres://", "postgresql://", 1))
+    raise DatabaseError(f"unsupported database URL {url!r}: use a file path, sqlite:/// or postgresql://")
+
+
+def open_database(url: str) -> peewee.Database:
+    """Bind the models to `url` and make any missing tables. Safe to call again."""
+    from tui_notifier import models
+
+    real = make_database(url)
+    if database.obj is not None:
+        database.obj.close()
+    database.initialize(real)
+    try:
+        real.connect(reuse_if_open=True)
+        real.create_tables(models.ALL_MODELS, safe=True)
+    except peewee.OperationalError as exc:
+        raise DatabaseError(f"cannot open database {describe(url)}: {exc}") from None
+    return real
+
+
+def close_database() -> None:
+    if database.obj is not None and not database.obj.is_closed():
+        database.obj.close()
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for headers and messages."""
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@", 1)
+    return url

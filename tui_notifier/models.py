@@ -1,0 +1,174 @@
+"""Peewee models: the database is the truth every face and every consumer reads.
+
+Instants are stored as integer milliseconds since the epoch in UTC (`UTCTimestampField`):
+they compare and sort correctly on SQLite and PostgreSQL alike, which text datetimes with
+mixed offsets do not.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+
+import peewee as pw
+
+from tui_notifier.clock import UTC, utcnow
+from tui_notifier.db import database
+
+MAX_TAG_LENGTH = 64
+
+
+class UTCTimestampField(pw.TimestampField):
+    """An instant as epoch milliseconds; reads back as an aware UTC datetime."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("resolution", 1000)
+        kwargs.setdefault("utc", True)
+        kwargs.setdefault("default", None)
+        super().__init__(*args, **kwargs)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, _dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def to_millis(value: _dt.datetime) -> int:
+    """The stored form of an instant, for raw SQL comparisons."""
+    return UTCTimestampField().db_value(value)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Client(BaseModel):
+    id = pw.AutoField()
+    phone = pw.CharField(max_length=11, unique=True)
+    operator_code = pw.CharField(max_length=3, index=True)
+    tag = pw.CharField(max_length=MAX_TAG_LENGTH, default="", index=True)
+    timezone = pw.CharField(max_length=64, default="UTC")
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "phone": self.phone,
+            "operator_code": self.operator_code,
+            "tag": self.tag,
+            "timezone": self.timezone,
+        }
+
+
+class DispatchStatus:
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    ALL = (SCHEDULED, RUNNING, PAUSED, FINISHED, CANCELLED)
+    CLOSED = (FINISHED, CANCELLED)
+
+
+class Dispatch(BaseModel):
+    id = pw.UUIDField(primary_key=True, default=uuid.uuid4)
+    start_at = UTCTimestampField(index=True)
+    end_at = UTCTimestampField(index=True)
+    timezone = pw.CharField(max_length=64, default="UTC")
+    message_text = pw.TextField()
+    operator_codes = pw.JSONField(default=list)
+    tags = pw.JSONField(default=list)
+    window_start = pw.CharField(max_length=5, null=True)
+    window_end = pw.CharField(max_length=5, null=True)
+    status = pw.CharField(max_length=16, default=DispatchStatus.SCHEDULED, index=True)
+    status_reason = pw.TextField(default="")
+    created_at = UTCTimestampField(default=utcnow)
+    updated_at = UTCTimestampField(default=utcnow)
+    fanned_out_at = UTCTimestampField(null=True)
+    finished_at = UTCTimestampField(null=True)
+
+    @property
+    def window(self) -> str | None:
+        if self.window_start and self.window_end:
+            return f"{self.window_start}-{self.window_end}"
+        return None
+
+
+class MessageStatus:
+    CREATED = "created"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    ALL = (CREATED, SENDING, SENT, DELIVERED, FAILED, TIMEOUT, CANCELLED)
+    UNSENT = (CREATED, SENDING)
+    COMPLETED = (SENT, DELIVERED)
+    FINAL = (DELIVERED, FAILED, TIMEOUT, CANCELLED)
+
+
+class Message(BaseModel):
+    """One SMS of one dispatch to one client; its id is the gateway's msgId / extra_id."""
+
+    id = pw.BigAutoField()
+    dispatch = pw.ForeignKeyField(Dispatch, backref="messages", on_delete="CASCADE", index=False)
+    client = pw.ForeignKeyField(Client, null=True, on_delete="SET NULL", index=False)
+    phone = pw.CharField(max_length=11)
+    timezone = pw.CharField(max_length=64, default="UTC")
+    status = pw.CharField(max_length=16, default=MessageStatus.CREATED)
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = UTCTimestampField(null=True)
+    lease_until = UTCTimestampField(null=True)
+    created_at = UTCTimestampField(default=utcnow)
+    sent_at = UTCTimestampField(null=True)
+    updated_at = UTCTimestampField(null=True)
+    last_error = pw.TextField(default="")
+    provider_id = pw.CharField(max_length=64, null=True)
+
+    class Meta:
+        indexes = (
+            (("dispatch", "client"), True),
+            (("dispatch", "status"), False),
+            (("status", "next_attempt_at"), False),
+        )
+
+
+class AttemptOutcome:
+    SENT = "sent"
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+    REFUSED = "refused"
+
+
+class Attempt(BaseModel):
+    """One request to a gateway for a message, kept for the message's history."""
+
+    id = pw.BigAutoField()
+    message = pw.ForeignKeyField(Message, backref="attempts_log", on_delete="CASCADE")
+    at = UTCTimestampField(default=utcnow)
+    outcome = pw.CharField(max_length=16)
+    http_status = pw.IntegerField(null=True)
+    error = pw.TextField(default="")
+    latency_ms = pw.IntegerField(null=True)
+
+
+class DeliveryReport(BaseModel):
+    """One delivery report received for a message, so its history can be shown."""
+
+    id = pw.BigAutoField()
+    message = pw.ForeignKeyField(Message, backref="reports", on_delete="CASCADE")
+    status = pw.IntegerField()
+    substatus = pw.IntegerField(null=True)
+    provider_status = pw.IntegerField(null=True)
+    channel = pw.CharField(max_length=32, default="")
+    parts_total = pw.IntegerField(null=True)
+    parts_delivered = pw.IntegerField(null=True)
+    clicks = pw.IntegerField(null=True)
+    reported_at = UTCTimestampField(null=True)
+    received_at = UTCTimestampField(default=utcnow)
+    raw = pw.TextField(default="")
+
+
+ALL_MODELS = [Client, Dispatch, Message, Attempt, DeliveryReport]
