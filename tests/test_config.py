@@ -1,0 +1,92 @@
+"""Config: every key has a default, the example documents each, errors name the key."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tui_notifier.config import Config, ConfigError, all_keys, load_config, parse_config
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.yaml"
+
+
+def _flatten(data, prefix=""):
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
+
+
+def test_example_documents_every_key_with_its_default():
+    data = yaml.safe_load(EXAMPLE.read_text())
+    assert sorted(_flatten(data)) == sorted(all_keys())
+    assert parse_config(EXAMPLE.read_text()) == parse_config("")
+
+
+def test_an_empty_file_gives_the_embedded_defaults():
+    config = parse_config("")
+    assert config.gateway.kind == "sandbox"
+    assert config.queue.backend == "sqlite"
+    assert config.consumer.embedded is True
+    assert config.sending.concurrency == 32
+    assert config.database_url.endswith("tui_notifier.db")
+    assert config.queue_path.endswith("queue.db")
+
+
+@pytest.mark.parametrize("text, key", [
+    ("queue: {bakend: redis}", "queue.bakend: unknown key"),
+    ("gateway: {timeout: soon}", "gateway.timeout: expected a number"),
+    ("gateway: {kind: smoke}", "gateway.kind: must be one of sandbox, probe, hyber"),
+    ("sending: {concurrency: 2.5}", "sending.concurrency: expected an integer"),
+    ("consumer: {embedded: yes please}", "consumer.embedded: expected true or false"),
+    ("queue: 7", "queue: expected a mapping"),
+    ("- a\n- b", "the top level: expected a mapping"),
+    ("gateway: {sandbox: {fail_rate: [1]}}", "gateway.sandbox.fail_rate: expected a number"),
+])
+def test_a_bad_key_or_type_is_an_error_naming_the_key(text, key):
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "notifier.yaml")
+    assert str(err.value).startswith("notifier.yaml: ")
+    assert key in str(err.value)
+
+
+def test_malformed_yaml_is_an_error_naming_the_file():
+    with pytest.raises(ConfigError, match="notifier.yaml: not valid YAML"):
+        parse_config("queue: [unclosed", "notifier.yaml")
+
+
+def test_environment_variables_are_expanded(monkeypatch):
+    monkeypatch.setenv("PROBE_TOKEN", "s3cret")
+    config = parse_config("gateway: {token: 'Bearer ${PROBE_TOKEN}'}")
+    assert config.gateway.token == "Bearer s3cret"
+
+
+def test_a_missing_environment_variable_is_an_error(monkeypatch):
+    monkeypatch.delenv("NO_SUCH_VAR", raising=False)
+    with pytest.raises(ConfigError, match=r"gateway.password: environment variable \$\{NO_SUCH_VAR\}"):
+        parse_config("gateway: {password: '${NO_SUCH_VAR}'}")
+
+
+def test_the_from_key_of_the_report_email(tmp_path):
+    assert parse_config("report_email: {from: ops@example.org}").report_email.sender == "ops@example.org"
+
+
+def test_config_is_found_by_flag_then_environment(tmp_path, monkeypatch):
+    by_env = tmp_path / "env.yaml"
+    by_env.write_text("sending: {concurrency: 4}")
+    by_flag = tmp_path / "flag.yaml"
+    by_flag.write_text("sending: {concurrency: 8}")
+    monkeypatch.setenv("TUI_NOTIFIER_CONFIG", str(by_env))
+    assert load_config().sending.concurrency == 4
+    assert load_config(str(by_flag)).sending.concurrency == 8
+
+
+def test_a_missing_config_file_given_explicitly_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(str(tmp_path / "nope.yaml"))
+
+
+def test_without_any_file_the_defaults_apply(tmp_path, monkeypatch):
+    monkeypatch.delenv("TUI_NOTIFIER_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert load_config() == Config()

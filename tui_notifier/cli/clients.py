@@ -1,0 +1,166 @@
+"""`tui-notifier clients load|list|add|update|delete`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui_notifier.cli.output import print_json, print_table
+
+
+def register(subparsers) -> None:
+    clients = subparsers.add_parser("clients", help="the client directory",
+                                    description="Manage the client directory.")
+    commands = clients.add_subparsers(dest="clients_command", metavar="COMMAND", required=True)
+
+    p = commands.add_parser("load", help="bulk-load clients from a YAML file",
+                            description="Load clients from YAML: a list of mappings, or a mapping "
+                                        "with a `clients:` list; keys phone, tag, timezone, operator_code. "
+                                        "Every row is checked first; by default nothing is written "
+                                        "when any row is bad.")
+    p.add_argument("file", help="the YAML file")
+    p.add_argument("--skip-invalid", action="store_true", help="load the good rows, report the bad ones")
+    p.add_argument("--on-conflict", choices=("update", "skip", "error"), default="update",
+                   help="a phone already in the directory: update it (default), skip it, or count it as an error")
+    p.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    p.set_defaults(handler=run_load)
+
+    p = commands.add_parser("list", help="list or search clients",
+                            description="List clients in id order; every given filter must match.")
+    p.add_argument("--phone", default="", metavar="PREFIX", help="phone prefix, any common form")
+    p.add_argument("--tag", help="exact tag")
+    p.add_argument("--operator", metavar="CODE", help="operator code")
+    p.add_argument("--search", default="", metavar="TEXT",
+                   help="free text: digits match a phone prefix, words a tag")
+    p.add_argument("--limit", type=int, default=None, help="at most this many (default: all)")
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--count", action="store_true", help="print only how many match")
+    p.add_argument("--json", action="store_true", help="print the clients as JSON with every field")
+    p.set_defaults(handler=run_list)
+
+    p = commands.add_parser("add", help="add one client",
+                            description="Add a client; prints its id (the whole client with --json).")
+    p.add_argument("phone", help="e.g. 79001234567, +7 900 123-45-67, 8 (900) 1234567")
+    _client_options(p)
+    p.set_defaults(handler=run_add)
+
+    p = commands.add_parser("update", help="change a client's fields")
+    p.add_argument("id", type=int)
+    p.add_argument("--phone")
+    _client_options(p)
+    p.set_defaults(handler=run_update)
+
+    p = commands.add_parser("delete", help="delete clients by id")
+    p.add_argument("ids", type=int, nargs="+", metavar="ID")
+    p.set_defaults(handler=run_delete)
+
+
+def _client_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tag", help="free text, trimmed")
+    p.add_argument("--timezone", help="a pytz common time zone (default UTC)")
+    p.add_argument("--operator", metavar="CODE", help="3-digit operator code (default: from the phone)")
+    p.add_argument("--json", action="store_true", help="print the client as JSON")
+
+
+def _print_client(client, as_json: bool) -> None:
+    if as_json:
+        print_json(client.as_dict())
+    else:
+        print(client.id)
+
+
+def run_add(args, ctx) -> int:
+    from tui_notifier.core import clients
+
+    ctx.open_database()
+    client = clients.add_client(args.phone, operator_code=args.operator, tag=args.tag,
+                                timezone=args.timezone)
+    _print_client(client, args.json)
+    return 0
+
+
+def run_update(args, ctx) -> int:
+    from tui_notifier.core import clients
+
+    ctx.open_database()
+    changes = {name: value for name, value in (
+        ("phone", args.phone), ("tag", args.tag), ("timezone", args.timezone),
+        ("operator_code", args.operator)) if value is not None}
+    client = clients.update_client(args.id, **changes)
+    _print_client(client, args.json)
+    return 0
+
+
+def run_delete(args, ctx) -> int:
+    from tui_notifier.core import clients
+
+    ctx.open_database()
+    for client_id in args.ids:
+        clients.delete_client(client_id)
+    return 0
+
+
+def run_list(args, ctx) -> int:
+    from tui_notifier.core import clients
+
+    ctx.open_database()
+    flt = clients.ClientFilter(phone_prefix=args.phone, tag=args.tag,
+                               operator_code=args.operator, text=args.search)
+    if args.count:
+        print(clients.count_clients(flt))
+        return 0
+    found = clients.list_clients(flt, limit=args.limit, offset=args.offset)
+    if args.json:
+        print_json([c.as_dict() for c in found])
+    else:
+        print_table(["id", "phone", "operator", "tag", "timezone"],
+                    [[c.id, c.phone, c.operator_code, c.tag, c.timezone] for c in found])
+    return 0
+
+
+def run_load(args, ctx) -> int:
+    from tui_notifier.core import loader
+
+    ctx.open_database()
+    with _progress_bar(enabled=sys.stderr.isatty() and not args.json) as progress:
+        result = loader.load_clients_file(args.file, on_conflict=args.on_conflict,
+                                          skip_invalid=args.skip_invalid, progress=progress)
+    for error in result.errors:
+        print(str(error), file=sys.stderr)
+    if args.json:
+        print_json(result.as_json())
+    else:
+        print(f"created {result.created}, updated {result.updated}, "
+              f"skipped {result.skipped}, failed {result.failed}")
+    if result.failed and not result.written:
+        print(f"tui-notifier: error: {args.file}: {result.failed} bad row(s), nothing was loaded "
+              "(fix them, or use --skip-invalid)", file=sys.stderr)
+        return 1
+    return 0
+
+
+class _progress_bar:
+    """A rich progress bar on stderr while loading, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._progress = None
+        self._task = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self._progress = Progress(transient=True, console=Console(stderr=True))
+        self._progress.start()
+        self._task = self._progress.add_task("loading clients", total=None)
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        self._progress.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        if self._progress is not None:
+            self._progress.stop()
+        return False

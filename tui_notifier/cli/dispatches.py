@@ -1,0 +1,186 @@
+"""`tui-notifier dispatches create|list|show|update|preview|pause|resume|cancel|delete`."""
+from __future__ import annotations
+
+from tui_notifier.cli.output import print_fields, print_json, print_table
+
+_TIME_HELP = "ISO 8601; a time without an offset is read in --timezone"
+
+
+def register(subparsers) -> None:
+    dispatches = subparsers.add_parser("dispatches", help="SMS dispatches (campaigns)",
+                                       description="Compose and control dispatches.")
+    commands = dispatches.add_subparsers(dest="dispatches_command", metavar="COMMAND", required=True)
+
+    p = commands.add_parser("create", help="compose a dispatch",
+                            description="Create a dispatch; prints its id alone (the whole dispatch with --json).")
+    p.add_argument("--start", required=True, help=_TIME_HELP)
+    p.add_argument("--end", required=True, help=_TIME_HELP)
+    p.add_argument("--text", required=True, help="the message text")
+    _audience_options(p)
+    p.set_defaults(handler=run_create)
+
+    p = commands.add_parser("update", help="change a dispatch (once started: only its end)")
+    p.add_argument("id")
+    p.add_argument("--start", help=_TIME_HELP)
+    p.add_argument("--end", help=_TIME_HELP)
+    p.add_argument("--text")
+    _audience_options(p)
+    p.set_defaults(handler=run_update)
+
+    p = commands.add_parser("list", help="list dispatches")
+    p.add_argument("--status", choices=("scheduled", "running", "paused", "finished", "cancelled"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_list)
+
+    p = commands.add_parser("show", help="one dispatch with its counts")
+    p.add_argument("id", help="the dispatch id, or a unique leading part of it")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_show)
+
+    p = commands.add_parser("preview", help="how many clients a filter matches")
+    p.add_argument("--operator", metavar="CODES", help='operator codes, e.g. "900,901"')
+    p.add_argument("--tag", metavar="TAGS", help="tags, comma-separated")
+    p.set_defaults(handler=run_preview)
+
+    for name, verb in (("pause", "stop sending until resumed"), ("resume", "carry on sending"),
+                       ("cancel", "stop for good; unsent messages become cancelled"),
+                       ("delete", "remove the dispatch and its messages")):
+        p = commands.add_parser(name, help=verb)
+        p.add_argument("id")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(handler=run_state_change, change=name)
+
+
+def _audience_options(p) -> None:
+    p.add_argument("--timezone", help="time zone of times given without an offset (default UTC)")
+    p.add_argument("--operator", metavar="CODES", help='operator codes, e.g. "900,901" (empty: all)')
+    p.add_argument("--tag", metavar="TAGS", help="tags, comma-separated (empty: all)")
+    p.add_argument("--window", metavar="HH:MM-HH:MM",
+                   help="send only inside this window of each client's local time (may wrap midnight)")
+    p.add_argument("--json", action="store_true", help="print the whole dispatch as JSON")
+
+
+def dispatch_json(dispatch) -> dict:
+    from tui_notifier.core.reports import dispatch_report
+
+    return dispatch_report(dispatch.id).as_json()
+
+
+def _print_dispatch(dispatch, as_json: bool) -> None:
+    if as_json:
+        print_json(dispatch_json(dispatch))
+    else:
+        print(dispatch.id)
+
+
+def run_create(args, ctx) -> int:
+    from tui_notifier.core import dispatches
+
+    ctx.open_database(wake_engine=True)
+    dispatch = dispatches.create_dispatch(
+        args.start, args.end, args.text, timezone=args.timezone or "UTC",
+        operator_codes=args.operator, tags=args.tag, window=args.window,
+    )
+    _print_dispatch(dispatch, args.json)
+    return 0
+
+
+def run_update(args, ctx) -> int:
+    from tui_notifier.core import dispatches
+
+    ctx.open_database(wake_engine=True)
+    changes = {name: value for name, value in (
+        ("start", args.start), ("end", args.end), ("text", args.text), ("timezone", args.timezone),
+        ("operator_codes", args.operator), ("tags", args.tag), ("window", args.window),
+    ) if value is not None}
+    dispatch = dispatches.update_dispatch(args.id, **changes)
+    _print_dispatch(dispatch, args.json)
+    return 0
+
+
+def run_state_change(args, ctx) -> int:
+    from tui_notifier.core import dispatches
+
+    ctx.open_database(wake_engine=True)
+    action = {"pause": dispatches.pause_dispatch, "resume": dispatches.resume_dispatch,
+              "cancel": dispatches.cancel_dispatch}.get(args.change)
+    if action is None:
+        dispatches.delete_dispatch(args.id)
+        return 0
+    dispatch = action(args.id)
+    if args.json:
+        print_json(dispatch_json(dispatch))
+    else:
+        print(f"{dispatch.id} {dispatch.status}")
+    return 0
+
+
+def run_list(args, ctx) -> int:
+    from tui_notifier.core import dispatches
+
+    ctx.open_database()
+    found = dispatches.list_dispatches(args.status)
+    if args.json:
+        print_json([dispatch_json(d) for d in found])
+        return 0
+    print_table(
+        ["id", "status", "start", "end", "audience", "text"],
+        [[d.id, d.status, local_time(d.start_at, d.timezone), local_time(d.end_at, d.timezone),
+          audience_label(d), one_line(d.message_text)] for d in found],
+    )
+    return 0
+
+
+def run_show(args, ctx) -> int:
+    from tui_notifier.core import dispatches
+    from tui_notifier.core.reports import dispatch_report
+
+    ctx.open_database()
+    dispatch = dispatches.get_dispatch(args.id)
+    report = dispatch_report(dispatch.id)
+    if args.json:
+        print_json(report.as_json())
+        return 0
+    print_fields([
+        ("id", dispatch.id),
+        ("status", dispatch.status + (f" ({dispatch.status_reason})" if dispatch.status_reason else "")),
+        ("start", local_time(dispatch.start_at, dispatch.timezone)),
+        ("end", local_time(dispatch.end_at, dispatch.timezone)),
+        ("window", dispatch.window or "any time"),
+        ("audience", audience_label(dispatch)),
+        ("matching now", dispatches.preview_audience(dispatch.operator_codes, dispatch.tags)),
+        ("text", dispatch.message_text),
+        ("messages", report.total),
+        *[(f"  {status}", n) for status, n in sorted(report.counts.items())],
+    ])
+    return 0
+
+
+def run_preview(args, ctx) -> int:
+    from tui_notifier.core import dispatches
+
+    ctx.open_database()
+    print(dispatches.preview_audience(args.operator, args.tag))
+    return 0
+
+
+def local_time(moment, timezone: str) -> str:
+    """A stored UTC instant shown in the dispatch's own time zone."""
+    import pytz
+
+    return moment.astimezone(pytz.timezone(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def audience_label(dispatch) -> str:
+    parts = []
+    if dispatch.operator_codes:
+        parts.append("operators " + ",".join(dispatch.operator_codes))
+    if dispatch.tags:
+        parts.append("tags " + ",".join(dispatch.tags))
+    return "; ".join(parts) or "everyone"
+
+
+def one_line(text: str, width: int = 40) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+

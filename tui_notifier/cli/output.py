@@ -1,0 +1,29 @@
+"""Printing for the CLI: JSON for scripts, aligned plain-text tables for people."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def print_json(data) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def print_table(headers: list[str], rows: list[list]) -> None:
+    cells = [[("" if value is None else str(value)) for value in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], len(value))
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
+    out = [line]
+    for row in cells:
+        out.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def print_fields(pairs: list[tuple[str, object]]) -> None:
+    width = max(len(name) for name, _ in pairs)
+    for name, value in pairs:
+        sys.stdout.write(f"{name.ljust(width)}  {'' if value is None else value}\n")

@@ -1,0 +1,76 @@
+"""`tui-notifier report [ID]`: counts by status for every dispatch, or one with its messages."""
+from __future__ import annotations
+
+from tui_notifier.cli.output import print_json, print_table
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "report", help="counts of messages by status",
+        description="Without ID: every dispatch with its counts by status. With ID: that dispatch, "
+                    "and with --messages a page of its messages.",
+    )
+    p.add_argument("id", nargs="?", help="a dispatch id (or a unique leading part)")
+    p.add_argument("--json", action="store_true",
+                   help="the report API's shape: a list for all, one object for one dispatch")
+    p.add_argument("--messages", action="store_true", help="with ID: list the dispatch's messages")
+    p.add_argument("--status", help="with --messages: only messages in this status")
+    p.add_argument("--page", type=int, default=1, help="with --messages: page number (from 1)")
+    p.add_argument("--page-size", type=int, default=50)
+    p.set_defaults(handler=run)
+
+
+def run(args, ctx) -> int:
+    from tui_notifier.cli.dispatches import one_line
+    from tui_notifier.core import reports
+
+    ctx.open_database()
+    if args.id is None:
+        found = reports.all_reports()
+        if args.json:
+            print_json([r.as_json() for r in found])
+        else:
+            print_table(
+                ["id", "status", "total", "created", "sending", "sent", "delivered", "failed",
+                 "timeout", "cancelled", "text"],
+                [[r.dispatch.id, r.dispatch.status, r.total, *(r.counts.get(s, 0) for s in (
+                    "created", "sending", "sent", "delivered", "failed", "timeout", "cancelled")),
+                  one_line(r.dispatch.message_text, 30)] for r in found],
+            )
+        return 0
+    report = reports.dispatch_report(args.id)
+    data = report.as_json()
+    if args.messages:
+        page = max(args.page, 1)
+        messages = reports.dispatch_messages(report.dispatch.id, status=args.status,
+                                             limit=args.page_size, offset=(page - 1) * args.page_size)
+        rows = [_message_json(m) for m in messages]
+        if args.json:
+            data["messages"] = rows
+            data["page"] = page
+            data["messages_total"] = reports.count_messages(report.dispatch.id, args.status)
+        else:
+            print_table(["id", "phone", "status", "attempts", "sent_at", "last_error"],
+                        [[m["id"], m["phone"], m["status"], m["attempts"], m["sent_at"], m["last_error"]]
+                         for m in rows])
+            return 0
+    if args.json:
+        print_json(data)
+    else:
+        print_table(["status", "count"], [[s, n] for s, n in data["counts"].items()] + [["total", data["total"]]])
+    return 0
+
+
+def _message_json(message) -> dict:
+    from tui_notifier.clock import isoformat_z
+
+    return {
+        "id": message.id,
+        "client_id": message.client_id,
+        "phone": message.phone,
+        "status": message.status,
+        "attempts": message.attempts,
+        "sent_at": isoformat_z(message.sent_at),
+        "last_error": message.last_error,
+        "provider_id": message.provider_id,
+    }
