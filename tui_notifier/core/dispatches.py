@@ -11,6 +11,7 @@ import uuid
 from typing import Callable, Iterable
 
 import pytz
+from peewee import fn
 
 from tui_notifier.clock import UTC, utcnow
 from tui_notifier.core.clients import clean_operator_code, clean_tag, clean_timezone
@@ -133,7 +134,9 @@ def get_dispatch(dispatch_id) -> Dispatch:
         found = Dispatch.get_or_none(Dispatch.id == exact)
     elif len(text) >= 4 and all(ch in "0123456789abcdef" for ch in text):
         matches = list(
-            Dispatch.select().where(Dispatch.id.cast("text").startswith(text)).limit(2)
+            Dispatch.select()
+            .where(fn.REPLACE(Dispatch.id.cast("text"), "-", "").startswith(text))
+            .limit(2)
         )
         if len(matches) > 1:
             raise NotFound(f"dispatch id {dispatch_id!r} is ambiguous: give more characters")
