@@ -197,17 +197,27 @@ def _query(flt: ClientFilter | None):
     return query
 
 
+LAST_PAGE = 2 ** 63 - 1
+"""`before_id` that asks for the last page."""
+
+
 def list_clients(flt: ClientFilter | None = None, limit: int | None = 100, offset: int = 0,
-                 after_id: int | None = None) -> list[Client]:
-    """A page of clients in id order; `after_id` pages without OFFSET for large directories."""
-    query = _query(flt).order_by(Client.id)
+                 after_id: int | None = None, before_id: int | None = None) -> list[Client]:
+    """A page of clients in id order; `after_id` / `before_id` page without OFFSET for large
+    directories (`before_id` gives the `limit` clients just before it, `LAST_PAGE` the last ones)."""
+    query = _query(flt)
     if after_id is not None:
         query = query.where(Client.id > after_id)
+    if before_id is not None:
+        query = query.where(Client.id < before_id).order_by(Client.id.desc())
+    else:
+        query = query.order_by(Client.id)
     if limit is not None:
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return list(query)
+    rows = list(query)
+    return rows[::-1] if before_id is not None else rows
 
 
 def count_clients(flt: ClientFilter | None = None) -> int:

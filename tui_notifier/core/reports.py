@@ -14,7 +14,7 @@ import peewee as pw
 from tui_notifier.clock import isoformat_z
 from tui_notifier.core.dispatches import get_dispatch
 from tui_notifier.core.errors import NotFound
-from tui_notifier.models import Attempt, DeliveryReport, Dispatch, Message, MessageStatus
+from tui_notifier.models import Attempt, DeliveryReport, Dispatch, Message, MessageStatus, to_millis
 
 
 @dataclass
@@ -84,11 +84,21 @@ def dispatch_report(dispatch_id) -> DispatchReport:
     return DispatchReport(dispatch, status_counts(dispatch.id).get(_key(dispatch), {}))
 
 
-def dispatch_messages(dispatch_id, status: str | None = None, limit: int = 50, offset: int = 0) -> list[Message]:
+def dispatch_messages(dispatch_id, status: str | None = None, limit: int = 50, offset: int = 0,
+                      after_id: int | None = None, before_id: int | None = None) -> list[Message]:
+    """A page of a dispatch's messages in id order; `after_id` / `before_id` page by key like
+    `clients.list_clients` (`before_id` gives the `limit` messages just before it)."""
     query = Message.select().where(Message.dispatch == dispatch_id)
     if status:
         query = query.where(Message.status == status)
-    return list(query.order_by(Message.id).limit(limit).offset(offset))
+    if after_id is not None:
+        query = query.where(Message.id > after_id)
+    if before_id is not None:
+        query = query.where(Message.id < before_id).order_by(Message.id.desc())
+    else:
+        query = query.order_by(Message.id)
+    rows = list(query.limit(limit).offset(offset))
+    return rows[::-1] if before_id is not None else rows
 
 
 def count_messages(dispatch_id, status: str | None = None) -> int:
@@ -124,3 +134,20 @@ def message_history(message_id: int) -> MessageHistory:
     attempts = list(Attempt.select().where(Attempt.message == message_id).order_by(Attempt.id))
     reports = list(DeliveryReport.select().where(DeliveryReport.message == message_id).order_by(DeliveryReport.id))
     return MessageHistory(message, attempts, reports)
+
+
+def sends_per_second(dispatch_id, now, seconds: int = 60) -> list[int]:
+    """Messages of a dispatch sent in each of the last `seconds` seconds before `now`, oldest
+    first: the dashboard's send-rate sparkline and ETA."""
+    since = to_millis(now) - seconds * 1000
+    bucket = (Message.sent_at - pw.Value(since, converter=False)) / pw.Value(1000, converter=False)
+    query = (
+        Message.select(bucket.alias("b"), pw.fn.COUNT(pw.SQL("*")))
+        .where((Message.dispatch == dispatch_id) & (Message.sent_at >= pw.Value(since, converter=False)))
+        .group_by(pw.SQL("b"))
+    )
+    counts = [0] * seconds
+    for index, n in query.tuples():
+        if 0 <= index < seconds:
+            counts[int(index)] = n
+    return counts
