@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+import pytz
 import yaml
 
 APP_NAME = "tui_notifier"
@@ -156,6 +157,12 @@ class ReportEmailConfig:
     """SMTP login, if the server wants one."""
     password: str = ""
     """SMTP password. Use `${ENV_VAR}`."""
+
+    def __post_init__(self):
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.at):
+            raise ConfigError(f"report_email.at: expected a time of day HH:MM, got {self.at!r}")
+        if self.timezone not in pytz.all_timezones_set:
+            raise ConfigError(f"report_email.timezone: unknown time zone {self.timezone!r}")
 
 
 @dataclass

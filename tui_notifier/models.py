@@ -172,3 +172,14 @@ class DeliveryReport(BaseModel):
 
 
 ALL_MODELS = [Client, Dispatch, Message, Attempt, DeliveryReport]
+
+
+class Checkpoint(BaseModel):
+    """A named mark of work done once per period across all consumers (e.g. the daily e-mail)."""
+
+    name = pw.CharField(max_length=64, primary_key=True)
+    value = pw.CharField(max_length=64, default="")
+    updated_at = UTCTimestampField(default=utcnow)
+
+
+ALL_MODELS.append(Checkpoint)

@@ -1,6 +1,7 @@
 """`tui-notifier report [ID]`: counts by status for every dispatch, or one with its messages."""
 from __future__ import annotations
 
+from tui_notifier.cli import Failure
 from tui_notifier.cli.output import print_json, print_table
 
 
@@ -17,6 +18,8 @@ def register(subparsers) -> None:
     p.add_argument("--status", help="with --messages: only messages in this status")
     p.add_argument("--page", type=int, default=1, help="with --messages: page number (from 1)")
     p.add_argument("--page-size", type=int, default=50)
+    p.add_argument("--email", action="store_true",
+                   help="mail the last day's summary now to report_email.to over SMTP")
     p.set_defaults(handler=run)
 
 
@@ -25,6 +28,15 @@ def run(args, ctx) -> int:
     from tui_notifier.core import reports
 
     ctx.open_database()
+    if args.email:
+        from tui_notifier import mail
+
+        try:
+            mail.send_summary_now(ctx.config)
+        except mail.MailError as exc:
+            raise Failure(str(exc)) from None
+        print(f"daily summary mailed to {', '.join(ctx.config.report_email.to)}")
+        return 0
     if args.id is None:
         found = reports.all_reports()
         if args.json:

@@ -1,0 +1,83 @@
+"""The daily statistics e-mail: plain text over SMTP, once a day at `report_email.at`.
+
+Of several consumers sharing a database one sends it (`core.summary.claim_period`); a mail
+server that is down is logged and retried, never fatal.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import pytz
+
+from tui_notifier.clock import utcnow
+from tui_notifier.config import Config, ReportEmailConfig
+from tui_notifier.core.summary import claim_period, daily_summary, release_period
+
+log = logging.getLogger("tui_notifier.mail")
+CHECKPOINT = "report_email"
+
+
+class MailError(Exception):
+    """The summary could not be handed to the SMTP server."""
+
+
+def send_mail(cfg: ReportEmailConfig, subject: str, body: str, timeout: float = 30.0) -> None:
+    if not cfg.to:
+        raise MailError("report_email.to lists no recipient")
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = cfg.sender
+    message["To"] = ", ".join(cfg.to)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="tui-notifier")
+    message.set_content(body)
+    try:
+        with smtplib.SMTP(cfg.host, cfg.port, timeout=timeout) as smtp:
+            if cfg.starttls:
+                smtp.starttls()
+            if cfg.user:
+                smtp.login(cfg.user, cfg.password)
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(f"SMTP {cfg.host}:{cfg.port}: {exc}") from None
+
+
+def send_summary_now(config: Config, now: _dt.datetime | None = None) -> str:
+    """Mail the last day's summary at once (`tui-notifier report --email`); returns the text."""
+    cfg = config.report_email
+    now = now or utcnow()
+    body = daily_summary(now).as_text(cfg.timezone)
+    day = now.astimezone(pytz.timezone(cfg.timezone)).date()
+    send_mail(cfg, f"tui_notifier: daily summary for {day.isoformat()}", body)
+    log.info("daily summary mailed to %s", ", ".join(cfg.to))
+    return body
+
+
+def due_period(cfg: ReportEmailConfig, now: _dt.datetime) -> str | None:
+    """Today's local date once the local time has passed `at`, else None."""
+    if not cfg.enabled:
+        return None
+    local = now.astimezone(pytz.timezone(cfg.timezone))
+    hour, minute = (int(part) for part in cfg.at.split(":"))
+    if (local.hour, local.minute) < (hour, minute):
+        return None
+    return local.date().isoformat()
+
+
+def send_daily_summary_if_due(config: Config, now: _dt.datetime | None = None) -> bool:
+    """Send today's summary if it is due and nobody sent it yet; a failure frees the day for a retry."""
+    now = now or utcnow()
+    period = due_period(config.report_email, now)
+    if period is None or not claim_period(CHECKPOINT, period, now):
+        return False
+    try:
+        send_summary_now(config, now)
+    except MailError as exc:
+        release_period(CHECKPOINT, period)
+        log.warning("daily summary not sent, will retry: %s", exc)
+        raise
+    return True
