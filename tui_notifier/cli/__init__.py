@@ -73,8 +73,10 @@ def _run_dashboard(config: Config, parser: argparse.ArgumentParser) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import peewee
+
     from tui_notifier.core.errors import CoreError
-    from tui_notifier.db import DatabaseError
+    from tui_notifier.db import DatabaseError, describe
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -85,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args, Context(config)) or 0
     except (ConfigError, CoreError, DatabaseError, Failure) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except peewee.DatabaseError as exc:
+        print(f"{PROG}: error: database {describe(config.database_url)}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

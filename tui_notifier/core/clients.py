@@ -18,7 +18,7 @@ from tui_notifier.models import MAX_TAG_LENGTH, Client
 
 CLIENT_FIELDS = ("phone", "operator_code", "tag", "timezone")
 COMMON_TIMEZONES = frozenset(pytz.common_timezones)
-_OPERATOR_CODE = re.compile(r"\d{3}")
+_OPERATOR_CODE = re.compile(r"[0-9]{3}")
 
 
 def clean_operator_code(value) -> str:

@@ -156,8 +156,13 @@ def list_dispatches(status: str | None = None) -> list[Dispatch]:
 
 
 def has_started(dispatch: Dispatch, now: _dt.datetime | None = None) -> bool:
+    """Its start time has come or its messages exist; one paused before its start has not."""
     now = now or utcnow()
-    return dispatch.status != DispatchStatus.SCHEDULED or dispatch.start_at <= now
+    return (
+        dispatch.start_at <= now
+        or dispatch.fanned_out_at is not None
+        or dispatch.status not in (DispatchStatus.SCHEDULED, DispatchStatus.PAUSED)
+    )
 
 
 def _check_times(start: _dt.datetime, end: _dt.datetime, now: _dt.datetime) -> None:
@@ -197,23 +202,22 @@ def _window_fields(window) -> dict:
 _UNSET = object()
 
 
+# Fields frozen once a dispatch has started, by the name the operator knows them by.
+_LOCKED_ONCE_STARTED = {
+    "start_at": "start", "message_text": "text", "operator_codes": "operator codes",
+    "tags": "tags", "window_start": "window", "window_end": "window", "timezone": "timezone",
+}
+
+
 def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timezone=_UNSET,
                     operator_codes=_UNSET, tags=_UNSET, window=_UNSET,
                     now: _dt.datetime | None = None) -> Dispatch:
-    """Change a dispatch; once started only its end may move."""
+    """Change a dispatch; once started only its end may move (a field given unchanged is no change)."""
     now = now or utcnow()
     with database.atomic():
         dispatch = get_dispatch(dispatch_id)
         if dispatch.status in DispatchStatus.CLOSED:
             raise StateError(f"dispatch {dispatch.id} is {dispatch.status}: it can no longer change")
-        locked = {"start": start, "text": text, "operator_codes": operator_codes, "tags": tags,
-                  "window": window, "timezone": timezone}
-        changed_locked = [name for name, value in locked.items() if value is not _UNSET]
-        if changed_locked and has_started(dispatch, now):
-            raise StateError(
-                f"dispatch {dispatch.id} has started: its {', '.join(changed_locked)} can no "
-                "longer change (only its end can move; pause or cancel it instead)"
-            )
         zone = dispatch.timezone if timezone is _UNSET else clean_timezone(timezone)
         fields: dict = {"timezone": zone}
         if start is not _UNSET:
@@ -228,6 +232,15 @@ def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timez
             fields["tags"] = clean_tags(tags)
         if window is not _UNSET:
             fields.update(_window_fields(window))
+        changed_locked = sorted({
+            label for name, label in _LOCKED_ONCE_STARTED.items()
+            if name in fields and fields[name] != getattr(dispatch, name)
+        })
+        if changed_locked and has_started(dispatch, now):
+            raise StateError(
+                f"dispatch {dispatch.id} has started: its {', '.join(changed_locked)} can no "
+                "longer change (only its end can move; pause or cancel it instead)"
+            )
         _check_times(fields.get("start_at", dispatch.start_at), fields.get("end_at", dispatch.end_at), now)
         fields["updated_at"] = now
         Dispatch.update(**fields).where(Dispatch.id == dispatch.id).execute()

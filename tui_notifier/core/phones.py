@@ -6,7 +6,7 @@ import re
 from tui_notifier.core.errors import ValidationError
 
 _SEPARATORS = re.compile(r"[\s\-().]")
-_DIGITS = re.compile(r"\d{10,11}")
+_DIGITS = re.compile(r"[0-9]{10,11}")
 
 
 def normalize_phone(value) -> str:
@@ -21,6 +21,8 @@ def normalize_phone(value) -> str:
             if not text.startswith("+7"):
                 raise ValidationError("phone", f"{value!r} is not a Russian number (+7...)")
             text = text[1:]
+            if len(text) != 11:
+                raise ValidationError("phone", f"{value!r} must have 10 digits after +7")
     else:
         raise ValidationError("phone", f"expected a phone number, got {type(value).__name__}")
     if not _DIGITS.fullmatch(text):
