@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import peewee as pw
 import pytz
 
-from tui_notifier.core.errors import Conflict, NotFound, ValidationError
+from tui_notifier.core.errors import Conflict, NotFound, ValidationError, shown
 from tui_notifier.core.phones import normalize_phone, operator_code_of
 from tui_notifier.db import database
 from tui_notifier.models import MAX_TAG_LENGTH, Client
@@ -23,10 +23,10 @@ _OPERATOR_CODE = re.compile(r"[0-9]{3}")
 
 def clean_operator_code(value) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValidationError("operator_code", f"expected 3 digits, got {value!r}")
+        raise ValidationError("operator_code", f"expected 3 digits, got {shown(value)}")
     text = str(value).strip()
     if not _OPERATOR_CODE.fullmatch(text):
-        raise ValidationError("operator_code", f"must be 3 digits, got {value!r}")
+        raise ValidationError("operator_code", f"must be 3 digits, got {shown(value)}")
     return text
 
 
@@ -47,10 +47,10 @@ def clean_timezone(value, field: str = "timezone") -> str:
     if value is None or value == "":
         return "UTC"
     if not isinstance(value, str):
-        raise ValidationError(field, f"expected a time zone name, got {value!r}")
+        raise ValidationError(field, f"expected a time zone name, got {shown(value)}")
     text = value.strip()
     if text not in COMMON_TIMEZONES:
-        raise ValidationError(field, f"unknown time zone {value!r} (use a name like Europe/Moscow)")
+        raise ValidationError(field, f"unknown time zone {shown(value)} (use a name like Europe/Moscow)")
     return text
 
 

@@ -15,7 +15,7 @@ from peewee import fn
 
 from tui_notifier.clock import UTC, utcnow
 from tui_notifier.core.clients import clean_operator_code, clean_tag, clean_timezone
-from tui_notifier.core.errors import NotFound, StateError, ValidationError
+from tui_notifier.core.errors import NotFound, StateError, ValidationError, shown
 from tui_notifier.core.windows import parse_window
 from tui_notifier.db import database
 from tui_notifier.models import Client, Dispatch, DispatchStatus, Message, MessageStatus
@@ -56,7 +56,7 @@ def parse_instant(value, timezone: str, field: str) -> _dt.datetime:
         try:
             moment = _dt.datetime.fromisoformat(text)
         except ValueError:
-            raise ValidationError(field, f"{value!r} is not an ISO 8601 time like 2026-05-01T09:00") from None
+            raise ValidationError(field, f"{shown(value)} is not an ISO 8601 time like 2026-05-01T09:00") from None
     else:
         raise ValidationError(field, "a time is required (ISO 8601, like 2026-05-01T09:00)")
     if moment.tzinfo is None:
@@ -74,7 +74,7 @@ def _split(value, field: str) -> list:
         return [value]
     if isinstance(value, (list, tuple, set, frozenset)):
         return list(value)
-    raise ValidationError(field, f"expected a list or a comma-separated string, got {value!r}")
+    raise ValidationError(field, f"expected a list or a comma-separated string, got {shown(value)}")
 
 
 def clean_operator_codes(value) -> list[str]:

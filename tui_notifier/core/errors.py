@@ -1,6 +1,18 @@
 """Errors the core raises; each says what was wrong and where, in words an operator reads."""
 from __future__ import annotations
 
+import reprlib
+
+_repr = reprlib.Repr()
+_repr.maxstring = 60
+_repr.maxother = 60
+_repr.maxlist = _repr.maxdict = 4
+
+
+def shown(value) -> str:
+    """A value quoted for an error message, cut short so hostile input cannot bloat it."""
+    return _repr.repr(value)
+
 
 class CoreError(Exception):
     """Base of every error the faces show the operator as it is."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from tui_notifier.core.errors import ValidationError
+from tui_notifier.core.errors import ValidationError, shown
 
 _SEPARATORS = re.compile(r"[\s\-().]")
 _DIGITS = re.compile(r"[0-9]{10,11}")
@@ -19,20 +19,20 @@ def normalize_phone(value) -> str:
         text = _SEPARATORS.sub("", value.strip())
         if text.startswith("+"):
             if not text.startswith("+7"):
-                raise ValidationError("phone", f"{value!r} is not a Russian number (+7...)")
+                raise ValidationError("phone", f"{shown(value)} is not a Russian number (+7...)")
             text = text[1:]
             if len(text) != 11:
-                raise ValidationError("phone", f"{value!r} must have 10 digits after +7")
+                raise ValidationError("phone", f"{shown(value)} must have 10 digits after +7")
     else:
         raise ValidationError("phone", f"expected a phone number, got {type(value).__name__}")
     if not _DIGITS.fullmatch(text):
-        raise ValidationError("phone", f"{value!r} is not a phone number like 79001234567")
+        raise ValidationError("phone", f"{shown(value)} is not a phone number like 79001234567")
     if len(text) == 10:
         text = "7" + text
     elif text[0] == "8":
         text = "7" + text[1:]
     if text[0] != "7":
-        raise ValidationError("phone", f"{value!r} must start with 7, 8 or +7")
+        raise ValidationError("phone", f"{shown(value)} must start with 7, 8 or +7")
     return text
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 import pytz
 
 from tui_notifier.clock import UTC
-from tui_notifier.core.errors import ValidationError
+from tui_notifier.core.errors import ValidationError, shown
 
 _WINDOW = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 
@@ -62,10 +62,10 @@ def parse_window(value) -> Window | None:
         return value
     match = _WINDOW.fullmatch(value) if isinstance(value, str) else None
     if not match:
-        raise ValidationError("window", f"expected HH:MM-HH:MM, got {value!r}")
+        raise ValidationError("window", f"expected HH:MM-HH:MM, got {shown(value)}")
     h1, m1, h2, m2 = map(int, match.groups())
     if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60):
-        raise ValidationError("window", f"{value!r} is not a valid time of day range")
+        raise ValidationError("window", f"{shown(value)} is not a valid time of day range")
     window = Window(_dt.time(h1, m1), _dt.time(h2, m2))
     if window.start == window.end:
         raise ValidationError("window", "start and end of the window must differ")
