@@ -1,10 +1,46 @@
-"""Fixtures every test area shares: a real SQLite database in a temporary directory."""
+"""Fixtures every test area shares: a real database per test, on SQLite and on PostgreSQL.
+
+`db` runs each test that takes it twice: on a fresh SQLite file, and on a private PostgreSQL
+server started from the system's binaries (skipped with the reason where they are missing).
+Tests about SQLite's own storage settings are marked `sqlite_only`.
+"""
 from __future__ import annotations
 
 import pytest
 
+import servers
 from tui_notifier.config import Config
 from tui_notifier.db import close_database, open_database
+from tui_notifier.models import ALL_MODELS
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: about SQLite's own storage; not run on PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    try:
+        server = servers.start_postgres()
+    except (FileNotFoundError, OSError) as exc:
+        pytest.skip(f"no PostgreSQL here: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    try:
+        server = servers.start_redis()
+    except (FileNotFoundError, OSError) as exc:
+        pytest.skip(f"no Redis here: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server):
+    return servers.create_database(postgres_server, "notifier_tests")
 
 
 @pytest.fixture
@@ -12,10 +48,22 @@ def db_path(tmp_path):
     return tmp_path / "notifier.db"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, db_path):
+    if request.param == "sqlite":
+        return str(db_path)
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("about SQLite's own storage")
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-def db(db_path):
-    """An empty database file, opened and bound to the models for this test."""
-    database = open_database(str(db_path))
+def db(database_url):
+    """An empty database, opened and bound to the models for this test."""
+    database = open_database(database_url)
+    if not database_url.endswith(".db"):
+        tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
+        database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     yield database
     close_database()
 

@@ -362,6 +362,7 @@ def test_listeners_hear_every_change_of_a_dispatch(new_dispatch, heard, now):
                      ("created", "updated", "paused", "resumed", "cancelled", "deleted")]
 
 
+@pytest.mark.sqlite_only
 def test_listeners_are_told_only_after_the_change_is_committed(db_path, new_dispatch):
     seen_by_another_connection = []
 

@@ -8,6 +8,8 @@ from tui_notifier.core.clients import add_client
 from tui_notifier.db import close_database, database, open_database
 from tui_notifier.models import ALL_MODELS, Client, Dispatch, to_millis
 
+pytestmark = pytest.mark.sqlite_only
+
 UTC = dt.timezone.utc
 
 
