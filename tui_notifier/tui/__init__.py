@@ -1,0 +1,1 @@
+"""The Textual dashboard: clients, dispatches, live reports. Calls core functions only."""

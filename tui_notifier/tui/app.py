@@ -1,0 +1,179 @@
+"""The dashboard application: Clients, Dispatches and Reports one keystroke apart.
+
+`run_app(config)` is what a bare `tui-notifier` runs: it opens the database, connects the
+engine (so dispatch changes wake the consumer) and, with `consumer.embedded`, runs the Huey
+consumer inside this process for as long as the dashboard is open.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import importlib.util
+import logging
+from typing import Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from tui_notifier.clock import utcnow
+from tui_notifier.config import Config
+from tui_notifier.core.dispatches import list_dispatches
+from tui_notifier.db import describe, open_database
+from tui_notifier.models import DispatchStatus
+from tui_notifier.tui.formatting import short_id
+from tui_notifier.tui.screens.clients import ClientsScreen
+from tui_notifier.tui.screens.dispatch_actions import dispatch_label
+from tui_notifier.tui.screens.dispatches import DispatchesScreen
+from tui_notifier.tui.screens.reports import ReportsScreen
+from tui_notifier.tui.widgets.background import BackgroundReads
+
+log = logging.getLogger(__name__)
+
+SERVICE = "tui_notifier.delivery.service"
+
+
+def delivery_service():
+    """The engine's service module, or None while this install has no engine."""
+    if importlib.util.find_spec(SERVICE) is None:
+        return None
+    return importlib.import_module(SERVICE)
+
+
+class NotifierApp(BackgroundReads, App):
+    """`clock` gives "now" to every screen (fixed in snapshot tests); `watch_seconds` is how
+    often the header and the started/finished toasts follow the database."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-notifier"
+    MODES = {"clients": ClientsScreen, "dispatches": DispatchesScreen, "reports": ReportsScreen}
+    DEFAULT_MODE = "clients"
+    BINDINGS = [
+        Binding("1", "show('clients')", "Clients"),
+        Binding("2", "show('dispatches')", "Dispatches"),
+        Binding("3", "show('reports')", "Reports"),
+        Binding("f2", "show('clients')", "Clients", show=False),
+        Binding("f3", "show('dispatches')", "Dispatches", show=False),
+        Binding("f4", "show('reports')", "Reports", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+    GLOBAL_COMMANDS = [
+        ("Clients", "Show the client directory", "clients", ""),
+        ("Dispatches", "Show every dispatch", "dispatches", ""),
+        ("Reports", "Show live reports", "reports", ""),
+        ("Add a client", "Open an empty client form", "clients", "add"),
+        ("Load clients from a YAML file", "Bulk-load a directory file", "clients", "load"),
+        ("Search clients", "By phone, operator code or tag", "clients", "search"),
+        ("New dispatch", "Compose a dispatch", "dispatches", "new"),
+    ]
+
+    consumer_state = reactive("none")
+
+    def __init__(self, config: Config, *, clock: Callable[[], _dt.datetime] = utcnow,
+                 watch_seconds: float | None = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.clock = clock
+        self.watch_seconds = watch_seconds
+        self.database_label = describe(config.database_url)
+        self.service = delivery_service()
+        self.consumer = None
+        self._statuses: dict[str, str] | None = None
+
+    def on_mount(self) -> None:
+        if self.config.consumer.embedded and self.service is not None:
+            self.consumer = self.service.EmbeddedConsumer(self.config)
+            self.consumer.start()
+        if self.watch_seconds:
+            self.set_interval(self.watch_seconds, self.follow)
+        self.follow()
+
+    def on_unmount(self) -> None:
+        self.stop_consumer()
+
+    def stop_consumer(self) -> None:
+        consumer, self.consumer = self.consumer, None
+        if consumer is not None:
+            consumer.stop()
+
+    def follow(self) -> None:
+        """Read the consumer state and the dispatch statuses, for the header and the toasts."""
+        service, config = self.service, self.config
+
+        def fetch():
+            state = service.consumer_state(config) if service is not None else "none"
+            return state, [(d.id.hex, d.status, d) for d in list_dispatches()]
+
+        self.read_in_background(fetch, self._followed, group="follow")
+
+    def _followed(self, result) -> None:
+        state, dispatches = result
+        self.consumer_state = state
+        before, self._statuses = self._statuses, {key: status for key, status, _d in dispatches}
+        if before is None:
+            return
+        for key, status, dispatch in dispatches:
+            previous = before.get(key)
+            if previous == status or previous is None:
+                continue
+            if status == DispatchStatus.RUNNING and previous == DispatchStatus.SCHEDULED:
+                self.notify(f"Dispatch {dispatch_label(dispatch)} started.", title="Started", markup=False)
+            elif status == DispatchStatus.FINISHED:
+                self.notify(f"Dispatch {dispatch_label(dispatch)} finished.", title="Finished", markup=False)
+
+    async def action_show(self, mode: str) -> None:
+        if self.current_mode != mode:
+            await self.switch_mode(mode)
+
+    async def action_go(self, mode: str, action: str = "") -> None:
+        """Show `mode`'s screen, then run one of its actions (for the command palette)."""
+        await self.action_show(mode)
+        base = self.MODES[mode]
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, base):
+            await self.pop_screen()
+        if action:
+            await self.screen.run_action(action)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action: the global ones, then the bindings of the screen in view."""
+        offered = set()
+        for title, help_text, mode, action in self.GLOBAL_COMMANDS:
+            offered.add((mode, action))
+            yield SystemCommand(title, help_text, lambda mode=mode, action=action: self.action_go(mode, action))
+        for binding in getattr(type(screen), "BINDINGS", []):
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            if (self.current_mode, binding.action) in offered or screen.check_action(binding.action, ()) is not True:
+                continue
+            key = binding.key.split(",")[0]
+            yield SystemCommand(binding.description, f"{binding.description} (key {key}) on this screen",
+                                lambda action=binding.action: screen.run_action(action))
+        yield from super().get_system_commands(screen)
+
+
+def _quiet_logging(config: Config) -> None:
+    """The dashboard owns the terminal: logs go only to `logging.file`, if set."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            root.removeHandler(handler)
+    if config.logging.file:
+        handler = logging.FileHandler(config.logging.file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(config.logging.level.upper())
+    else:
+        root.addHandler(logging.NullHandler())
+
+
+def run_app(config: Config) -> int:
+    """Open the configured database, connect the engine and run the dashboard until quit."""
+    _quiet_logging(config)
+    open_database(config.database_url)
+    service = delivery_service()
+    if service is not None:
+        service.connect(config)
+    app = NotifierApp(config)
+    app.run()
+    return app.return_code or 0

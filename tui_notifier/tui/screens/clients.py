@@ -1,0 +1,181 @@
+"""The client directory: a page at a time from the database, searchable, with add, edit,
+delete and bulk-load."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from tui_notifier.core.clients import ClientFilter, count_clients, delete_client, list_clients
+from tui_notifier.core.errors import CoreError
+from tui_notifier.models import Client
+from tui_notifier.tui.screens.client_form import ClientFormScreen
+from tui_notifier.tui.screens.confirm import ConfirmScreen
+from tui_notifier.tui.screens.load_file import LoadFileScreen, describe_result
+from tui_notifier.tui.widgets.header import StatusHeader
+from tui_notifier.tui.widgets.literal import cell, literal
+from tui_notifier.tui.widgets.paged_table import PagedTable
+
+COLUMNS = [("ID", "id", 8), ("Phone", "phone", 12), ("Code", "operator_code", 5),
+           ("Tag", "tag", 30), ("Time zone", "timezone", 24)]
+
+EMPTY = ("No clients yet.\n\nPress a to add one, or l to load a YAML file: a list of "
+         "{phone, operator_code, tag, timezone}.")
+
+
+class ClientSource:
+    """Clients matching one search, for a PagedTable."""
+
+    def __init__(self, flt: ClientFilter):
+        self.flt = flt
+
+    def fetch(self, limit, after=None, before=None):
+        return list_clients(self.flt, limit=limit, after_id=after, before_id=before)
+
+    def count(self) -> int:
+        return count_clients(self.flt)
+
+    def key(self, row: Client) -> int:
+        return row.id
+
+    def cells(self, row: Client):
+        return (cell(row.id), cell(row.phone), cell(row.operator_code), cell(row.tag), cell(row.timezone))
+
+
+def client_label(client: Client) -> str:
+    return f"{client.phone}" + (f" (tag {client.tag})" if client.tag else "")
+
+
+class ClientsScreen(Screen):
+    AUTO_FOCUS = "#clients-table"
+    BINDINGS = [
+        Binding("a", "add", "Add"),
+        Binding("e", "edit", "Edit"),
+        Binding("d,delete", "delete", "Delete"),
+        Binding("l", "load", "Load YAML"),
+        Binding("slash", "search", "Search"),
+        Binding("escape", "leave_search", "Back to table", show=False),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader("clients")
+        yield Input(placeholder="Search: phone prefix, 3-digit operator code, or part of a tag  (/)",
+                    id="search")
+        yield Static(literal(EMPTY), id="empty", classes="empty-state")
+        yield PagedTable(COLUMNS, id="clients-table")
+        yield Static(literal(""), id="position", classes="position")
+        yield Footer()
+
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one("#clients-table", PagedTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#empty").display = False
+        self._search_timer = None
+        self.table.set_source(ClientSource(ClientFilter()))
+
+    def on_screen_resume(self) -> None:
+        if self.table.loaded:
+            self.table.refresh_page()
+
+    def search_text(self) -> str:
+        return self.query_one("#search", Input).value.strip()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "search":
+            return
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(0.25, self._apply_search)
+
+    def _apply_search(self) -> None:
+        self._search_timer = None
+        self.table.set_source(ClientSource(ClientFilter(text=self.search_text())))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            if self._search_timer is not None:
+                self._search_timer.stop()
+                self._apply_search()
+            self.table.focus()
+
+    def on_paged_table_page_changed(self, event: PagedTable.PageChanged) -> None:
+        table = event.table
+        search = self.search_text()
+        empty = self.query_one("#empty", Static)
+        nothing = table.loaded and not table.rows_shown
+        if nothing and not search:
+            empty.update(literal(EMPTY))
+        elif nothing:
+            empty.update(Content.assemble("No client matches ", Content.styled(search, "bold"),
+                                          ". Press Escape to clear the search."))
+        empty.display = nothing
+        table.set_class(nothing, "-empty")
+        where = f"Clients {table.position()}"
+        if search:
+            where += f" · search {search}"
+        self.query_one("#position", Static).update(literal(where))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_edit()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus and search.value:
+            search.value = ""
+        elif search.value and not search.has_focus:
+            search.value = ""
+        self.table.focus()
+
+    def action_reload(self) -> None:
+        self.table.refresh_page()
+
+    def action_add(self) -> None:
+        self.app.push_screen(ClientFormScreen(), self._saved)
+
+    def action_edit(self) -> None:
+        client = self.table.current_row
+        if client is None:
+            self.notify("No client selected: press a to add one.", markup=False)
+            return
+        self.app.push_screen(ClientFormScreen(client), self._saved)
+
+    def _saved(self, client: Client | None) -> None:
+        if client is None:
+            return
+        self.notify(f"Saved client {client_label(client)}", title="Saved", markup=False)
+        self.table.refresh_page()
+
+    def action_delete(self) -> None:
+        client = self.table.current_row
+        if client is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                delete_client(client.id)
+            except CoreError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            self.notify(f"Deleted client {client_label(client)}", title="Deleted", markup=False)
+            self.table.refresh_page()
+
+        self.app.push_screen(ConfirmScreen(f"Delete client {client_label(client)}?", yes="Delete"), answered)
+
+    def action_load(self) -> None:
+        def loaded(result) -> None:
+            if result is None:
+                return
+            self.notify(describe_result(result), title="Loaded", markup=False)
+            self.table.refresh_page()
+
+        self.app.push_screen(LoadFileScreen(), loaded)

@@ -1,0 +1,257 @@
+"""Compose a dispatch, or open one: text with a live SMS-part count, start and end in a time
+zone, audience filters with a live client count, an optional send window.
+
+A dispatch that has started opens read-only except its end, with pause, resume and cancel
+at hand.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+
+from tui_notifier.core.dispatches import (create_dispatch, get_dispatch, has_started, preview_audience,
+                                          update_dispatch)
+from tui_notifier.core.errors import CoreError, NotFound, ValidationError
+from tui_notifier.core.sms import count_sms
+from tui_notifier.models import Dispatch, DispatchStatus
+from tui_notifier.tui.formatting import local_time, number, short_id
+from tui_notifier.tui.screens.client_form import TIMEZONES
+from tui_notifier.tui.screens.dispatch_actions import DispatchActions, dispatch_label
+from tui_notifier.tui.widgets.background import BackgroundReads
+from tui_notifier.tui.widgets.form import FieldErrors, form_field
+from tui_notifier.tui.widgets.header import StatusHeader
+from tui_notifier.tui.widgets.literal import literal
+
+LOCKED_FIELDS = ("start", "timezone", "operator_codes", "tags", "window")
+
+
+class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispatch | None]):
+    """Dismissed with the saved dispatch, or None when the operator backs out."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "back", "Back"),
+        Binding("f5", "pause", "Pause"),
+        Binding("f6", "resume", "Resume"),
+        Binding("f8", "cancel_dispatch", "Cancel dispatch"),
+    ]
+
+    def __init__(self, dispatch: Dispatch | None = None):
+        super().__init__()
+        self.dispatch = dispatch
+        self._audience_timer = None
+
+    @property
+    def started(self) -> bool:
+        return self.dispatch is not None and has_started(self.dispatch, self.app.clock())
+
+    def compose(self) -> ComposeResult:
+        d = self.dispatch
+        now = self.app.clock()
+        zone = d.timezone if d else "UTC"
+        start = local_time(d.start_at if d else now, zone)
+        end = local_time(d.end_at if d else now + _dt.timedelta(days=1), zone)
+        yield StatusHeader("dispatches")
+        with VerticalScroll(id="composer"):
+            yield Label(literal(self._title()), id="composer-title", classes="dialog-title")
+            yield Static(literal(self._status_line()), id="status-line")
+            yield form_field(
+                "Message text",
+                TextArea(d.message_text if d else "", id="text", soft_wrap=True, tab_behavior="focus",
+                         read_only=self.started),
+                "text", "",
+                Static(literal(""), id="sms-counter"),
+            )
+            with Horizontal(classes="form-row"):
+                yield form_field("Start", Input(start, id="start", placeholder="2026-05-01 09:00"), "start")
+                yield form_field("End", Input(end, id="end", placeholder="2026-05-02 09:00"), "end")
+                yield form_field("Time zone", Input(zone, id="timezone", suggester=TIMEZONES), "timezone",
+                                 "of start and end")
+            with Horizontal(classes="form-row"):
+                yield form_field("Operator codes", Input(", ".join(d.operator_codes) if d else "",
+                                                         id="operator_codes", placeholder="any"),
+                                 "operator_codes", "comma-separated, e.g. 900, 916")
+                yield form_field("Tags", Input(", ".join(d.tags) if d else "", id="tags", placeholder="any"),
+                                 "tags", "comma-separated; a client with any of them")
+                yield form_field("Send window", Input((d.window or "") if d else "", id="window",
+                                                      placeholder="any time"),
+                                 "window", "HH:MM-HH:MM, each client's local time")
+            yield Static(literal(""), id="audience")
+            yield Static(literal(""), id="error-form", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save end" if self.started else "Save", variant="primary", id="save")
+                yield Button("Back", id="back")
+                if self.dispatch is not None:
+                    yield Button("Pause", id="pause")
+                    yield Button("Resume", id="resume")
+                    yield Button("Cancel dispatch", variant="error", id="cancel_dispatch")
+        yield Footer()
+
+    def _title(self) -> str:
+        d = self.dispatch
+        if d is None:
+            return "New dispatch"
+        suffix = " · started: only its end can change" if self.started else ""
+        return f"Dispatch {short_id(d.id)} · {d.status}{suffix}"
+
+    def _status_line(self) -> str:
+        d = self.dispatch
+        if d is None:
+            return "Times are read in the time zone given; the send window in each client's own."
+        line = f"Created {local_time(d.created_at, d.timezone)}"
+        if d.status_reason:
+            line += f" · {d.status_reason}"
+        return line
+
+    def on_mount(self) -> None:
+        self._show_count()
+        self._lock()
+        self._refresh_buttons()
+        self._count_audience()
+        if self.dispatch is not None:
+            self.set_interval(2.0, self.refresh_dispatch)
+        if self.started:
+            self.query_one("#end", Input).focus()
+        else:
+            self.query_one("#text", TextArea).focus()
+
+    def _lock(self) -> None:
+        if not self.started:
+            return
+        for name in LOCKED_FIELDS:
+            self.query_one(f"#{name}", Input).disabled = True
+
+    def _refresh_buttons(self) -> None:
+        for action in ("pause", "resume", "cancel_dispatch"):
+            for button in self.query(f"#{action}"):
+                button.disabled = not self.check_action(action, ())
+        self.refresh_bindings()
+
+    def selected_dispatch(self) -> Dispatch | None:
+        return self.dispatch
+
+    def dispatch_changed(self, dispatch: Dispatch, change: str) -> None:
+        if change == "deleted":
+            self.dismiss(None)
+            return
+        self.dispatch = dispatch
+        self.query_one("#composer-title", Label).update(literal(self._title()))
+        self.query_one("#status-line", Static).update(literal(self._status_line()))
+        self._refresh_buttons()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in ("pause", "resume", "cancel_dispatch") and self.dispatch is None:
+            return None
+        if action == "save" and self.dispatch is not None and self.dispatch.status in DispatchStatus.CLOSED:
+            return None
+        return super().check_action(action, parameters)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._show_count()
+
+    def _show_count(self) -> None:
+        counted = count_sms(self.query_one("#text", TextArea).text)
+        counter = self.query_one("#sms-counter", Static)
+        counter.update(literal(counted.describe()))
+        counter.set_class(counted.parts > 1, "several-parts")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in ("operator_codes", "tags"):
+            if self._audience_timer is not None:
+                self._audience_timer.stop()
+            self._audience_timer = self.set_timer(0.3, self._count_audience)
+
+    def _count_audience(self) -> None:
+        self._audience_timer = None
+        codes = self.query_one("#operator_codes", Input).value
+        tags = self.query_one("#tags", Input).value
+
+        def fetch():
+            try:
+                return preview_audience(codes, tags), None
+            except ValidationError as exc:
+                return None, exc
+
+        self.read_in_background(fetch, self._show_audience, group="audience")
+
+    def _show_audience(self, result) -> None:
+        count, error = result
+        for name in ("operator_codes", "tags"):
+            line = self.query_one(f"#error-{name}", Static)
+            line.update(literal(""))
+            line.remove_class("shown")
+        audience = self.query_one("#audience", Static)
+        if error is not None:
+            self.show_error(error.field, error.message)
+            audience.update(literal(""))
+            return
+        noun = "client" if count == 1 else "clients"
+        audience.update(literal(f"Matches {number(count)} {noun}"))
+        audience.set_class(count == 0, "no-match")
+
+    def values(self) -> dict:
+        fields = {name: self.query_one(f"#{name}", Input).value
+                  for name in ("start", "end", "timezone", "operator_codes", "tags", "window")}
+        fields["text"] = self.query_one("#text", TextArea).text
+        return fields
+
+    def action_save(self) -> None:
+        self.clear_errors()
+        values = self.values()
+        now = self.app.clock()
+        try:
+            if self.dispatch is None:
+                saved = create_dispatch(values["start"], values["end"], values["text"], values["timezone"],
+                                        values["operator_codes"], values["tags"], values["window"], now=now)
+                verb = "created"
+            elif self.started:
+                saved = update_dispatch(self.dispatch.id, end=values["end"], now=now)
+                verb = "saved"
+            else:
+                saved = update_dispatch(self.dispatch.id, start=values["start"], end=values["end"],
+                                        text=values["text"], timezone=values["timezone"],
+                                        operator_codes=values["operator_codes"], tags=values["tags"],
+                                        window=values["window"], now=now)
+                verb = "saved"
+        except ValidationError as exc:
+            target = self.show_error(exc.field, exc.message)
+            if target is not None and not target.disabled:
+                target.focus()
+            return
+        except CoreError as exc:
+            self.show_error("form", str(exc))
+            return
+        when = local_time(saved.start_at, saved.timezone)
+        self.notify(f"Dispatch {dispatch_label(saved)} {verb}; starts {when} {saved.timezone}.",
+                    title=verb.capitalize(), markup=False)
+        self.dismiss(saved)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        getattr(self, f"action_{event.button.id}")()
+
+    def refresh_dispatch(self) -> None:
+        """Read the dispatch again: its status moves while it sends."""
+        if self.dispatch is None:
+            return
+        dispatch_id = self.dispatch.id
+
+        def fetch():
+            try:
+                return get_dispatch(dispatch_id)
+            except NotFound:
+                return None
+
+        def apply(dispatch):
+            if dispatch is not None and dispatch.status != self.dispatch.status:
+                self.dispatch_changed(dispatch, "refreshed")
+
+        self.read_in_background(fetch, apply, group="dispatch")

@@ -1,0 +1,153 @@
+"""Bulk-load clients from a YAML file: a path, a progress bar, then the loader's report of bad rows."""
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Select, Static
+
+from tui_notifier.core.errors import CoreError, ValidationError
+from tui_notifier.core.loader import LoadError, LoadResult, load_clients_file
+from tui_notifier.db import close_database
+from tui_notifier.tui.widgets.form import FieldErrors, form_field
+from tui_notifier.tui.widgets.literal import cell, literal
+
+CONFLICT_CHOICES = [
+    ("update it with the file's values", "update"),
+    ("keep it as it is", "skip"),
+    ("count the row as bad", "error"),
+]
+
+
+class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
+    """Dismissed with the LoadResult of the last load that wrote something, else None."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("ctrl+s", "load", "Load"),
+    ]
+
+    class Progress(Message):
+        def __init__(self, done: int, total: int):
+            super().__init__()
+            self.done, self.total = done, total
+
+    class Finished(Message):
+        def __init__(self, result: LoadResult | None, error: Exception | None):
+            super().__init__()
+            self.result, self.error = result, error
+
+    def __init__(self, path: str = ""):
+        super().__init__()
+        self.initial_path = path
+        self.result: LoadResult | None = None
+        self.loading = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="load-file"):
+            yield Label("Load clients from a YAML file", classes="dialog-title")
+            yield form_field("File", Input(self.initial_path, placeholder="clients.yaml", id="path"), "path",
+                             hint="A list of {phone, operator_code, tag, timezone}, or a mapping with a clients: list")
+            yield form_field("A phone already in the directory:",
+                             Select(CONFLICT_CHOICES, value="update", allow_blank=False, id="on_conflict"),
+                             "on_conflict")
+            yield Checkbox("Load the good rows even when some rows are bad", id="skip_invalid")
+            yield Static(literal(""), id="error-form", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Load", variant="primary", id="load")
+                yield Button("Close", id="close")
+            yield ProgressBar(total=None, show_eta=False, id="load-progress")
+            yield Static(literal(""), id="load-summary")
+            table = DataTable(id="load-errors", cursor_type="row", zebra_stripes=True)
+            table.display = False
+            yield table
+
+    def on_mount(self) -> None:
+        table = self.query_one("#load-errors", DataTable)
+        table.add_column("Line", key="line", width=6)
+        table.add_column("Row", key="row", width=6)
+        table.add_column("Field", key="field", width=14)
+        table.add_column("Problem", key="message")
+        self.query_one("#path", Input).focus()
+
+    def action_load(self) -> None:
+        if self.loading:
+            return
+        self.clear_errors()
+        path = self.query_one("#path", Input).value.strip()
+        if not path:
+            self.show_error("path", "give the path of a YAML file")
+            return
+        self.loading = True
+        self.query_one("#load", Button).disabled = True
+        self.query_one("#load-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#load-summary", Static).update(literal(f"Loading {path} …"))
+        self._load(path, self.query_one("#on_conflict", Select).value,
+                   self.query_one("#skip_invalid", Checkbox).value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def _load(self, path: str, on_conflict: str, skip_invalid: bool) -> None:
+        try:
+            result = load_clients_file(path, on_conflict=on_conflict, skip_invalid=skip_invalid,
+                                       progress=lambda done, total: self.post_message(self.Progress(done, total)))
+        except CoreError as exc:
+            self.post_message(self.Finished(None, exc))
+        except Exception as exc:  # an unexpected failure is still reported, not fatal
+            self.post_message(self.Finished(None, exc))
+        else:
+            self.post_message(self.Finished(result, None))
+        finally:
+            close_database()
+
+    def on_load_file_screen_progress(self, event: Progress) -> None:
+        self.query_one("#load-progress", ProgressBar).update(total=max(event.total, 1), progress=event.done)
+
+    def on_load_file_screen_finished(self, event: Finished) -> None:
+        self.loading = False
+        self.query_one("#load", Button).disabled = False
+        summary = self.query_one("#load-summary", Static)
+        if event.error is not None:
+            summary.update(literal("Nothing was loaded."))
+            if isinstance(event.error, LoadError):
+                self.show_error("path", str(event.error))
+            elif isinstance(event.error, ValidationError):
+                self.show_error(event.error.field, event.error.message)
+            else:
+                self.show_error("form", str(event.error))
+            return
+        result = event.result
+        if result.written:
+            self.result = result
+        summary.update(literal(describe_result(result)))
+        table = self.query_one("#load-errors", DataTable)
+        table.clear()
+        for error in result.errors:
+            table.add_row(cell(error.line), cell(error.index), cell(error.field), cell(error.message))
+        table.display = bool(result.errors)
+        self.query_one("#load-progress", ProgressBar).update(total=max(result.total, 1),
+                                                             progress=max(result.total, 1))
+
+    def action_close(self) -> None:
+        self.dismiss(self.result)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_load()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "load":
+            self.action_load()
+        else:
+            self.action_close()
+
+
+def describe_result(result: LoadResult) -> str:
+    """One line an operator reads after a load."""
+    counts = (f"{result.total:,} rows: {result.created:,} created, {result.updated:,} updated, "
+              f"{result.skipped:,} skipped, {result.failed:,} bad")
+    if result.failed and not result.written:
+        return f"{counts}. Nothing was written: fix the rows below, or tick the box to load the good ones."
+    return counts + "."

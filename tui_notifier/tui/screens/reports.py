@@ -1,0 +1,253 @@
+"""Live reports: every dispatch's progress, and for the one in view its counts by status, send
+rate over the last minute, ETA and most frequent errors.
+
+Everything is read in a thread worker about once a second; the UI thread only copies the
+figures into the widgets, so typing never waits for the database.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, ProgressBar, Sparkline, Static
+
+from tui_notifier.core.reports import DispatchReport, all_reports, sends_per_second, top_errors
+from tui_notifier.models import Dispatch, DispatchStatus, MessageStatus
+from tui_notifier.tui.formatting import duration, local_time, number, short_id
+from tui_notifier.tui.screens.compose import ComposeScreen
+from tui_notifier.tui.screens.dispatch_actions import DispatchActions
+from tui_notifier.tui.screens.dispatches import STATUS_STYLE, progress_text
+from tui_notifier.tui.screens.messages import STATUS_STYLE as MESSAGE_STYLE
+from tui_notifier.tui.screens.messages import DispatchMessagesScreen
+from tui_notifier.tui.widgets.background import BackgroundReads
+from tui_notifier.tui.widgets.header import StatusHeader
+from tui_notifier.tui.widgets.literal import cell, literal, one_line
+
+RATE_WINDOW = 60
+RECENT = 10
+COLUMNS = [("ID", "id", 8), ("Status", "status", 9), ("Done", "done", 17), ("%", "percent", 4),
+           ("Rate/s", "rate", 7), ("ETA", "eta", 8), ("Text", "text", None)]
+EMPTY = "No dispatches to report on yet. Press 2, then n to compose one."
+
+
+@dataclass
+class Figures:
+    """What one refresh read, computed off the UI thread."""
+
+    now: _dt.datetime
+    reports: list[DispatchReport]
+    rates: dict[str, list[int]] = field(default_factory=dict)
+    selected: str | None = None
+    errors: list[tuple[str, int]] = field(default_factory=list)
+
+    def rate(self, key: str) -> float | None:
+        series = self.rates.get(key)
+        if series is None:
+            return None
+        return sum(series[-RECENT:]) / RECENT
+
+    def eta(self, report: DispatchReport) -> float | None:
+        left = report.count(*MessageStatus.UNSENT)
+        if not left:
+            return 0.0
+        rate = self.rate(report.dispatch.id.hex)
+        return left / rate if rate else None
+
+
+def read_figures(selected: str | None, now: _dt.datetime) -> Figures:
+    reports = all_reports()
+    keys = {r.dispatch.id.hex for r in reports}
+    if selected not in keys:
+        selected = reports[0].dispatch.id.hex if reports else None
+    figures = Figures(now, reports, selected=selected)
+    for report in reports:
+        key = report.dispatch.id.hex
+        live = report.dispatch.status in (DispatchStatus.RUNNING, DispatchStatus.PAUSED)
+        if live or key == selected:
+            figures.rates[key] = sends_per_second(report.dispatch.id, now, RATE_WINDOW)
+    if selected is not None:
+        figures.errors = top_errors(selected, limit=5)
+    return figures
+
+
+def percent(report: DispatchReport) -> str:
+    return f"{100 * report.done // report.total}" if report.total else ""
+
+
+def counts_line(report: DispatchReport) -> Content:
+    parts = []
+    for status in MessageStatus.ALL:
+        n = report.counts.get(status, 0)
+        parts.append(Content.styled(f"{status} {number(n)}", MESSAGE_STYLE.get(status, "") if n else "dim"))
+    return Content(" · ").join(parts)
+
+
+class ReportsScreen(DispatchActions, BackgroundReads, Screen):
+    AUTO_FOCUS = "#reports-table"
+    REFRESH_SECONDS = 1.0
+    BINDINGS = [
+        Binding("enter", "messages", "Messages"),
+        Binding("o", "open", "Open"),
+        Binding("p", "pause", "Pause"),
+        Binding("r", "resume", "Resume"),
+        Binding("c", "cancel_dispatch", "Cancel"),
+    ]
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.figures: Figures | None = None
+        self._order: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader("reports")
+        yield Static(literal(EMPTY), id="empty", classes="empty-state")
+        yield DataTable(id="reports-table", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="report-detail"):
+            yield Static(literal(""), id="report-title")
+            yield ProgressBar(total=1, show_eta=False, id="report-progress")
+            yield Static(literal(""), id="report-counts")
+            with Horizontal(id="rate-row"):
+                yield Label("Sent per second, last minute", classes="section-title")
+                yield Sparkline([0] * RATE_WINDOW, summary_function=max, id="rate-spark")
+            yield Static(literal(""), id="rate-line")
+            yield Label("Most frequent errors", classes="section-title")
+            yield DataTable(id="top-errors", cursor_type="none", show_cursor=False)
+        yield Footer()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#reports-table", DataTable)
+
+    def on_mount(self) -> None:
+        for label, key, width in COLUMNS:
+            self.table.add_column(label, key=key, width=width)
+        errors = self.query_one("#top-errors", DataTable)
+        errors.add_column("Count", key="n", width=9)
+        errors.add_column("Reason", key="reason")
+        self.query_one("#empty").display = False
+        self._timer = self.set_interval(self.REFRESH_SECONDS, self.refresh_figures)
+        self.refresh_figures()
+
+    def on_screen_resume(self) -> None:
+        self._timer.resume()
+        self.refresh_figures()
+
+    def on_screen_suspend(self) -> None:
+        self._timer.pause()
+
+    def _cursor_key(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def refresh_figures(self) -> None:
+        selected, now = self._cursor_key(), self.app.clock()
+        self.read_in_background(lambda: read_figures(selected, now), self.show_figures, group="figures")
+
+    def show_figures(self, figures: Figures) -> None:
+        """Copy one refresh's figures into the widgets (the only UI-thread part of a refresh)."""
+        self.figures = figures
+        table = self.table
+        order = [r.dispatch.id.hex for r in figures.reports]
+        rows = [self._row(r, figures) for r in figures.reports]
+        if order == self._order:
+            for key, row in zip(order, rows):
+                for (_label, column, _width), value in zip(COLUMNS, row):
+                    table.update_cell(key, column, value)
+        else:
+            keep = self._cursor_key() or figures.selected
+            table.clear()
+            for key, row in zip(order, rows):
+                table.add_row(*row, key=key)
+            self._order = order
+            if keep in order:
+                table.move_cursor(row=order.index(keep), animate=False)
+        empty = not order
+        self.query_one("#empty").display = empty
+        table.set_class(empty, "-empty")
+        self.query_one("#report-detail").display = not empty
+        self._show_detail(figures)
+        self.refresh_bindings()
+        if self._cursor_key() != figures.selected and not empty:
+            self.refresh_figures()
+
+    def _row(self, report: DispatchReport, figures: Figures):
+        d, key = report.dispatch, report.dispatch.id.hex
+        rate = figures.rate(key)
+        eta = figures.eta(report) if d.status in (DispatchStatus.RUNNING, DispatchStatus.PAUSED) else None
+        return (cell(short_id(d.id)), cell(d.status, STATUS_STYLE.get(d.status, "")),
+                cell(progress_text(report)), cell(percent(report)),
+                cell("" if rate is None else f"{rate:.1f}"), cell("" if eta is None else duration(eta)),
+                cell(one_line(d.message_text, 200)))
+
+    def _show_detail(self, figures: Figures) -> None:
+        report = next((r for r in figures.reports if r.dispatch.id.hex == figures.selected), None)
+        if report is None:
+            return
+        d = report.dispatch
+        self.query_one("#report-title", Static).update(Content.assemble(
+            Content.styled(f"Dispatch {short_id(d.id)} · {d.status}", "bold"),
+            f" · {local_time(d.start_at, d.timezone)} – {local_time(d.end_at, d.timezone)} {d.timezone} · ",
+            literal(one_line(d.message_text, 80)),
+        ))
+        self.query_one("#report-progress", ProgressBar).update(total=max(report.total, 1), progress=report.done)
+        self.query_one("#report-counts", Static).update(counts_line(report))
+        series = figures.rates.get(figures.selected, [0] * RATE_WINDOW)
+        self.query_one("#rate-spark", Sparkline).data = series
+        self.query_one("#rate-line", Static).update(literal(self._rate_line(report, figures)))
+        errors = self.query_one("#top-errors", DataTable)
+        errors.clear()
+        for reason, n in figures.errors:
+            errors.add_row(cell(number(n)), cell(one_line(reason, 300)))
+        if not figures.errors:
+            errors.add_row(cell(""), cell("none", "dim"))
+
+    def _rate_line(self, report: DispatchReport, figures: Figures) -> str:
+        d = report.dispatch
+        left = report.count(*MessageStatus.UNSENT)
+        rate = figures.rate(d.id.hex) or 0.0
+        peak = max(figures.rates.get(d.id.hex, [0]))
+        line = f"{rate:.1f}/s over the last {RECENT} s · peak {number(peak)}/s · {number(left)} left"
+        if d.status == DispatchStatus.SCHEDULED:
+            return f"Starts {local_time(d.start_at, d.timezone)} {d.timezone} · {number(report.total)} messages"
+        if d.status == DispatchStatus.PAUSED:
+            return line + " · paused"
+        if d.status in DispatchStatus.CLOSED:
+            ended = local_time(d.finished_at, d.timezone) if d.finished_at else ""
+            return f"{d.status.capitalize()} {ended}".rstrip() + f" · {number(report.done)} of {number(report.total)} done"
+        return line + f" · ETA {duration(figures.eta(report))}"
+
+    def selected_dispatch(self) -> Dispatch | None:
+        if self.figures is None:
+            return None
+        key = self._cursor_key()
+        report = next((r for r in self.figures.reports if r.dispatch.id.hex == key), None)
+        return report.dispatch if report else None
+
+    def dispatch_changed(self, dispatch: Dispatch, change: str) -> None:
+        self.refresh_figures()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "reports-table" and self.figures is not None:
+            if event.row_key.value != self.figures.selected:
+                self.refresh_figures()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "reports-table":
+            self.action_messages()
+
+    def action_messages(self) -> None:
+        dispatch = self.selected_dispatch()
+        if dispatch is not None:
+            self.app.push_screen(DispatchMessagesScreen(dispatch))
+
+    def action_open(self) -> None:
+        dispatch = self.selected_dispatch()
+        if dispatch is not None:
+            self.app.push_screen(ComposeScreen(dispatch), lambda _saved: self.refresh_figures())
