@@ -127,6 +127,7 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
         for label, key, width in COLUMNS:
             self.table.add_column(label, key=key, width=width)
         errors = self.query_one("#top-errors", DataTable)
+        errors.can_focus = False
         errors.add_column("Count", key="n", width=9)
         errors.add_column("Reason", key="reason")
         self.query_one("#empty").display = False

@@ -1,0 +1,181 @@
+"""Composing and steering dispatches: live SMS-part and audience counts, validation beside the
+field, a started dispatch read-only except its end, pause, resume, cancel, delete."""
+from __future__ import annotations
+
+import datetime as dt
+
+from textual.widgets import DataTable, Input, Static, TextArea
+
+from tests.tui.conftest import NOW, make_app, seed_clients, seed_reports, settle
+from tui_notifier.core.dispatches import get_dispatch, list_dispatches
+from tui_notifier.tui.screens.compose import ComposeScreen
+from tui_notifier.tui.screens.confirm import ConfirmScreen
+
+
+def rendered(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+def rows(app) -> list[list[str]]:
+    table = app.screen.query_one("#dispatches-table", DataTable)
+    return [[c.plain for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_with_no_dispatches_the_list_says_how_to_begin(tui_config):
+    app = make_app(tui_config)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        assert "Press n to compose one" in rendered(app.screen, "#empty")
+
+
+async def test_compose_a_dispatch_with_live_counts_and_a_validation_error_fixed(tui_config):
+    seed_clients(20)
+    app = make_app(tui_config)
+    async with app.run_test(size=(120, 44)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        assert screen.query_one("#text", TextArea).has_focus
+        assert screen.query_one("#start", Input).value == "2030-01-01 12:00"
+        assert screen.query_one("#end", Input).value == "2030-01-02 12:00"
+        assert "Matches 20 clients" in rendered(screen, "#audience")
+        await pilot.press(*"Hi [/] {x}")
+        assert rendered(screen, "#sms-counter") == "10 chars · GSM-7 · 1 SMS (146 left)"
+        screen.query_one("#text", TextArea).text = "Привет " + "a" * 70
+        await pilot.pause()
+        assert rendered(screen, "#sms-counter") == "77 chars · UCS-2 · 2 SMS parts (57 left)"
+        screen.query_one("#text", TextArea).text = "Sale [/] today"
+        screen.query_one("#tags", Input).value = "[/], vip"
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert "Matches 8 clients" in rendered(screen, "#audience")
+        screen.query_one("#operator_codes", Input).value = "90"
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert "must be 3 digits" in rendered(screen, "#error-operator_codes")
+        screen.query_one("#operator_codes", Input).value = "900"
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert "Matches 4 clients" in rendered(screen, "#audience")
+        assert not screen.query_one("#error-operator_codes").has_class("shown")
+        screen.query_one("#timezone", Input).value = "Europe/Moscow"
+        screen.query_one("#start", Input).value = "2030-01-02 10:00"
+        screen.query_one("#end", Input).value = "2030-01-02 09:00"
+        screen.query_one("#window", Input).value = "09:00-21:00"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "the end must be after the start" in rendered(screen, "#error-end")
+        assert screen.query_one("#end", Input).has_focus
+        assert list_dispatches() == []
+        screen.query_one("#end", Input).value = "2030-01-02 18:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is not screen
+        (dispatch,) = list_dispatches()
+        assert dispatch.message_text == "Sale [/] today"
+        assert dispatch.start_at == dt.datetime(2030, 1, 2, 7, 0, tzinfo=dt.timezone.utc)
+        assert (dispatch.tags, dispatch.operator_codes, dispatch.window) == (["[/]", "vip"], ["900"], "09:00-21:00")
+        assert any(n.title == "Created" and "Sale [/] today" in n.message for n in app._notifications)
+        (row,) = rows(app)
+        assert row[1] == "scheduled" and row[2] == "2030-01-02 10:00" and row[7] == "Sale [/] today"
+
+
+async def test_a_scheduled_dispatch_can_still_change_everything(tui_config):
+    seeded = seed_reports()
+    app = make_app(tui_config)
+    async with app.run_test(size=(120, 44)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        table = app.screen.query_one("#dispatches-table", DataTable)
+        table.move_cursor(row=table.get_row_index(seeded["scheduled"].id.hex))
+        await pilot.press("o")
+        await settle(pilot)
+        screen = app.screen
+        assert not screen.query_one("#start", Input).disabled
+        screen.query_one("#text", TextArea).text = "New text [b]"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert get_dispatch(seeded["scheduled"].id).message_text == "New text [b]"
+
+
+async def test_a_started_dispatch_opens_read_only_but_its_end_and_can_be_paused_resumed_cancelled(tui_config):
+    seeded = seed_reports()
+    running = seeded["running"]
+    app = make_app(tui_config)
+    async with app.run_test(size=(120, 44)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        table = app.screen.query_one("#dispatches-table", DataTable)
+        table.move_cursor(row=table.get_row_index(running.id.hex))
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        assert "only its end can change" in rendered(screen, "#composer-title")
+        for name in ("start", "timezone", "operator_codes", "tags", "window"):
+            assert screen.query_one(f"#{name}", Input).disabled
+        assert screen.query_one("#text", TextArea).read_only
+        assert screen.query_one("#end", Input).has_focus
+        assert screen.query_one("#resume").disabled and not screen.query_one("#pause").disabled
+
+        await pilot.press("f5")
+        await settle(pilot)
+        assert get_dispatch(running.id).status == "paused"
+        assert screen.query_one("#pause").disabled and not screen.query_one("#resume").disabled
+        assert "paused by the operator" in rendered(screen, "#status-line")
+        await pilot.click("#resume")
+        await settle(pilot)
+        assert get_dispatch(running.id).status == "running"
+
+        screen.query_one("#end", Input).value = "2030-01-01 14:30"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "the end must be after the start" in rendered(screen, "#error-end")
+        screen.query_one("#end", Input).value = "2030-01-01 15:30"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert get_dispatch(running.id).end_at == NOW + dt.timedelta(minutes=30)
+        assert app.screen is not screen
+
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f8")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert get_dispatch(running.id).status == "cancelled"
+        assert {m.status for m in running.messages} == {"sent", "delivered", "failed", "sending", "cancelled"}
+
+
+async def test_pause_resume_cancel_and_delete_from_the_list(tui_config):
+    seeded = seed_reports()
+    app = make_app(tui_config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        table = app.screen.query_one("#dispatches-table", DataTable)
+        key = seeded["paused"].id.hex
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.press("r")
+        await settle(pilot)
+        assert get_dispatch(key).status == "running"
+        await pilot.press("p")
+        await settle(pilot)
+        assert get_dispatch(key).status == "paused"
+        await pilot.press("c")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert get_dispatch(key).status == "paused"
+        await pilot.press("c", "y")
+        await settle(pilot)
+        assert get_dispatch(key).status == "cancelled"
+        titles = [n.title for n in app._notifications]
+        assert titles[-3:] == ["Resumed", "Paused", "Cancelled"]
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert key not in [d.id.hex for d in list_dispatches()]
+        assert len(rows(app)) == 3
