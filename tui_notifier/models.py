@@ -126,11 +126,13 @@ class Message(BaseModel):
     updated_at = UTCTimestampField(null=True)
     last_error = pw.TextField(default="")
     provider_id = pw.CharField(max_length=64, null=True)
+    lease_owner = pw.IntegerField(null=True)
+    """The consumer (ConsumerHeartbeat id) holding the lease, so a dead one's batch is freed at once."""
 
     class Meta:
         indexes = (
             (("dispatch", "client"), True),
-            (("dispatch", "status"), False),
+            (("dispatch", "status", "next_attempt_at"), False),
             (("status", "next_attempt_at"), False),
         )
 
@@ -171,7 +173,28 @@ class DeliveryReport(BaseModel):
     raw = pw.TextField(default="")
 
 
-ALL_MODELS = [Client, Dispatch, Message, Attempt, DeliveryReport]
+class EngineLease(BaseModel):
+    """A named lease in the shared database: periodic work runs once however many consumers
+    share a queue, and a dispatch already being pumped is not woken twice."""
+
+    name = pw.CharField(max_length=128, primary_key=True)
+    holder = pw.IntegerField(null=True)
+    until = UTCTimestampField(null=True)
+
+
+class ConsumerHeartbeat(BaseModel):
+    """A running consumer, refreshed every second; faces read it to tell whether one is alive."""
+
+    id = pw.AutoField()
+    queue = pw.CharField(max_length=512, index=True)
+    host = pw.CharField(max_length=255)
+    pid = pw.IntegerField()
+    kind = pw.CharField(max_length=16)
+    started_at = UTCTimestampField(default=utcnow)
+    seen_at = UTCTimestampField(default=utcnow)
+
+
+ALL_MODELS = [Client, Dispatch, Message, Attempt, DeliveryReport, EngineLease, ConsumerHeartbeat]
 
 
 class Checkpoint(BaseModel):

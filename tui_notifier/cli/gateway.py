@@ -1,0 +1,75 @@
+"""`tui-notifier sandbox-gateway`: a local stand-in for the probe and hyber APIs, with faults."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sandbox-gateway", help="serve both provider APIs locally, with switchable faults",
+        description="Serve the probe API (POST /send/ID) and the hyber API (POST /CLIENT_ID, "
+                    "GET /CLIENT_ID/api/dr/...) on 127.0.0.1. GET /_emulator/stats shows what was "
+                    "accepted (repeats of one message id included); POST /_emulator/faults with a "
+                    "JSON object switches faults while it runs.")
+    p.add_argument("--port", type=int, default=8800, help="port on 127.0.0.1 (0: any free port; default 8800)")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="time to answer each send")
+    p.add_argument("--fail-rate", type=float, default=0.0, help="share of sends answered 500/502/503")
+    p.add_argument("--malformed-rate", type=float, default=0.0,
+                   help="share of accepted sends answered 200 with a broken body")
+    p.add_argument("--hang-rate", type=float, default=0.0, help="share of sends never answered")
+    p.add_argument("--hang-seconds", type=float, default=30.0, help="how long a hanging send hangs")
+    p.add_argument("--down-for", type=float, default=0.0, metavar="SECONDS",
+                   help="refuse every connection for this long after starting")
+    p.add_argument("--token", default="", help="probe: the Bearer token required (default: none)")
+    p.add_argument("--login", default="", help="hyber: the Basic auth login required (default: none)")
+    p.add_argument("--password", default="", help="hyber: the Basic auth password")
+    p.add_argument("--dr-delay", type=float, default=2.0,
+                   help="hyber: seconds after a send when its delivery report is final")
+    p.add_argument("--undelivered-rate", type=float, default=0.0,
+                   help="hyber: share of messages reported as not delivered")
+    p.add_argument("--stats-file", metavar="PATH", help="write the final stats as JSON here on exit")
+    p.set_defaults(handler=run)
+
+
+def run(args, ctx) -> int:
+    from tui_notifier.cli import Failure
+    from tui_notifier.delivery.emulator import Emulator, Faults
+
+    for name in ("fail_rate", "malformed_rate", "hang_rate", "undelivered_rate"):
+        value = getattr(args, name)
+        if not 0 <= value <= 1:
+            raise Failure(f"--{name.replace('_', '-')} must be between 0 and 1, got {value}")
+    faults = Faults(latency_ms=args.latency_ms, fail_rate=args.fail_rate,
+                    malformed_rate=args.malformed_rate, hang_rate=args.hang_rate,
+                    hang_seconds=args.hang_seconds, token=args.token, login=args.login,
+                    password=args.password, dr_delay=args.dr_delay,
+                    undelivered_rate=args.undelivered_rate)
+    if args.down_for:
+        faults.update({"down_for": args.down_for})
+    try:
+        emulator = Emulator(args.port, faults)
+    except OSError as exc:
+        raise Failure(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"sandbox gateway listening on {emulator.url}", flush=True)
+    print(f"  probe: gateway.url: {emulator.url}", flush=True)
+    print(f"  hyber: gateway.url: {emulator.url}  gateway.dr_url: {emulator.url}", flush=True)
+    print(f"  stats: GET {emulator.url}/_emulator/stats", flush=True)
+    try:
+        emulator.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stopping.set()
+        emulator.server.server_close()
+        if args.stats_file:
+            with open(args.stats_file, "w", encoding="utf-8") as fh:
+                json.dump(emulator.stats.snapshot(with_ids=True), fh)
+    print("sandbox gateway stopped", file=sys.stderr)
+    return 0

@@ -1,0 +1,449 @@
+"""The engine: fan-out, batches sent concurrently, results recorded as they come, sweeps,
+delivery reports. Huey tasks are thin wrappers over `Engine`'s methods.
+
+One Engine lives in each consumer process. It owns a pool of sender threads
+(`sending.concurrency`, each with its own keep-alive session) shared by every batch the
+consumer works, a rate limiter shared by those threads, and the consumer's identity (its
+heartbeat id) that its leases carry.
+
+A batch: claim up to `batch_size` due messages under a lease; hand each to the pool; right
+before each request check the dispatch (end, pause, cancel, window) from a snapshot the batch
+re-reads every half second; write results every few dozen or every 100 ms in a small
+transaction, so a crash repeats at most what was in flight.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import queue
+import random
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+from tui_notifier.clock import utcnow
+from tui_notifier.core import sending
+from tui_notifier.core.dispatches import pause_dispatch
+from tui_notifier.core.errors import CoreError
+from tui_notifier.core.sending import Outcome, Result
+from tui_notifier.delivery.gateways import Gateway, make_gateway
+from tui_notifier.delivery.gateways.base import Outcome as Sent
+from tui_notifier.delivery.gateways.base import ReportResult, SendResult
+from tui_notifier.delivery.logs import about
+from tui_notifier.delivery.policy import REPORT_POLL_HORIZON, report_poll_delay, retry_delay
+from tui_notifier.delivery.ratelimit import RateLimiter
+from tui_notifier.models import MessageStatus
+
+log = logging.getLogger("tui_notifier.engine")
+
+FLUSH_EVERY = 50
+FLUSH_SECONDS = 0.1
+REFRESH_SECONDS = 0.5
+HEARTBEAT_SECONDS = 1.0
+CONSUMER_STALE_SECONDS = 5.0
+TICK_LEASE = "tick"
+REPORTS_LEASE = "reports"
+HOST = socket.gethostname()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def live_consumers(now: _dt.datetime | None = None) -> set[int]:
+    """Ids of consumers alive now: a fresh heartbeat, and on this host a running process."""
+    return {c.id for c in sending.consumers(fresh_seconds=CONSUMER_STALE_SECONDS, now=now)
+            if c.host != HOST or _pid_alive(c.pid)}
+
+
+@dataclass
+class TickReport:
+    """What a periodic tick found for the queue to act on."""
+
+    ran: bool = False
+    wake: list = field(default_factory=list)
+    poll_reports: bool = False
+
+
+class Engine:
+    def __init__(self, config, gateway: Gateway | None = None, owner: int | None = None,
+                 clock: Callable[[], _dt.datetime] = utcnow):
+        self.config = config
+        self.sending = config.sending
+        self.gateway = gateway or make_gateway(config.gateway, pool_size=2)
+        self.owner = owner
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.limiter = RateLimiter(self.sending.rate_limit)
+        self.random = random.Random()
+        self._pool = ThreadPoolExecutor(max_workers=max(1, self.sending.concurrency),
+                                        thread_name_prefix="sender")
+
+    # ------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Stop starting requests, let those in flight finish, close the sessions."""
+        self.stopping.set()
+        self._pool.shutdown(wait=True)
+        closer = getattr(self.gateway, "close_all", None)
+        if closer:
+            closer()
+
+    # ------------------------------------------------------------ dispatches
+
+    def start_dispatch(self, dispatch_id) -> bool:
+        """Fan out a due dispatch; True when it has messages to send now."""
+        result = sending.fan_out(dispatch_id, now=self.clock())
+        if result.started:
+            if result.finished:
+                log.info("dispatch=%s started with no matching client: finished", dispatch_id)
+            else:
+                log.info("dispatch=%s started: %d messages created", dispatch_id, result.created)
+        state = sending.dispatch_state(dispatch_id)
+        return state is not None and state.status == "running"
+
+    def send_batch(self, dispatch_id, on_more: Callable[[], None] | None = None) -> int:
+        """Claim one batch of a dispatch and send it; `on_more` is called first when the batch
+        was full, so the next one is claimed by another worker while this one is sent."""
+        if self.stopping.is_set():
+            return 0
+        claim = sending.claim(dispatch_id, self.sending.batch_size, self.sending.lease_seconds,
+                              self.owner, now=self.clock())
+        full = len(claim.messages) >= self.sending.batch_size
+        if full and on_more is not None:
+            on_more()
+        if claim.messages:
+            _Batch(self, claim).run()
+        if not full:
+            sending.release_lease(sending.pump_lease(dispatch_id))
+        self.settle(dispatch_id)
+        return len(claim.messages)
+
+    def settle(self, dispatch_id) -> None:
+        """After a batch: cancel what a cancelled dispatch got back, finish one with nothing left."""
+        now = self.clock()
+        for t in sending.settle_cancelled(dispatch_id, now):
+            log.info("%s cancelled: the dispatch was cancelled", about(t.dispatch_id, t.message_id, t.client_id))
+        if sending.finish_if_done(dispatch_id, now):
+            log.info("dispatch=%s finished: every message has its outcome", dispatch_id)
+
+    # ------------------------------------------------------------ send results
+
+    def outcome_for(self, message: sending.Claimed, state: sending.DispatchState, at: _dt.datetime,
+                    result: SendResult | None, blocker: str | None) -> Outcome:
+        now = self.clock()
+        if result is None:
+            if blocker == "ended":
+                return Outcome(message.id, Result.TIMEOUT, now, error=sending.ENDED_ERROR)
+            if blocker == "cancelled":
+                return Outcome(message.id, Result.CANCEL, now)
+            due = now
+            if blocker == "window" and state.window is not None:
+                due = state.window.next_open(message.timezone, now)
+            return Outcome(message.id, Result.RELEASE, now, next_attempt_at=due)
+        common = dict(at=at, http_status=result.http_status, latency_ms=result.latency_ms,
+                      error=result.error)
+        if result.outcome == Sent.SENT:
+            first_poll = None
+            if self.gateway.has_reports:
+                first_poll = now + _dt.timedelta(seconds=self.config.gateway.dr_poll_interval)
+            return Outcome(message.id, Result.SENT, next_attempt_at=first_poll,
+                           provider_id=result.provider_id, **common)
+        if result.outcome == Sent.PERMANENT:
+            return Outcome(message.id, Result.FAILED, **common)
+        if result.outcome == Sent.REFUSED:
+            return Outcome(message.id, Result.REFUSED, next_attempt_at=now, **common)
+        due = now + _dt.timedelta(seconds=retry_delay(message.attempts + 1, self.sending.retry, self.random))
+        if state.window is not None:
+            due = state.window.next_open(message.timezone, due)
+        return Outcome(message.id, Result.RETRY, next_attempt_at=due, **common)
+
+    def refused(self, dispatch_id, result: SendResult) -> None:
+        """The gateway refused our credentials: pause the dispatch with the reason, once."""
+        reason = f"the gateway refused our credentials ({result.error}); fix the gateway settings and resume"
+        try:
+            pause_dispatch(dispatch_id, reason=reason)
+        except CoreError:
+            return
+        log.error("dispatch=%s paused: %s", dispatch_id, reason)
+
+    # ------------------------------------------------------------ delivery reports
+
+    def poll_reports(self, on_more: Callable[[], None] | None = None) -> int:
+        """Poll one batch of sent messages whose delivery report is due."""
+        if not self.gateway.has_reports or self.stopping.is_set():
+            return 0
+        lease = self.sending.lease_seconds
+        sending.hold_lease(REPORTS_LEASE, self.owner, lease, self.clock())
+        due = sending.claim_reports(self.sending.batch_size, lease, now=self.clock())
+        full = len(due) >= self.sending.batch_size
+        if full and on_more is not None:
+            on_more()
+        if due:
+            _ReportBatch(self, due).run()
+        if not full:
+            sending.release_lease(REPORTS_LEASE)
+        return len(due)
+
+    def report_outcome(self, due: sending.ReportDue, result: ReportResult) -> sending.ReportOutcome:
+        now = self.clock()
+        report = result.report
+        store = report if report is not None and report.key != due.last_key else None
+        if result.final:
+            return sending.ReportOutcome(
+                due.message_id, store,
+                final_status=MessageStatus.DELIVERED if result.delivered else MessageStatus.FAILED,
+                error=result.error)
+        sent_at = due.sent_at or now
+        if now - sent_at > REPORT_POLL_HORIZON:
+            return sending.ReportOutcome(due.message_id, store, next_poll_at=None, error=result.error)
+        delay = report_poll_delay((now - sent_at).total_seconds(), self.config.gateway.dr_poll_interval,
+                                  self.random)
+        return sending.ReportOutcome(due.message_id, store, next_poll_at=now + _dt.timedelta(seconds=delay),
+                                     error=result.error)
+
+    # ------------------------------------------------------------ periodic work
+
+    def tick(self) -> TickReport:
+        """The periodic sweep: it runs once per period however many consumers share the queue.
+
+        Frees leases of dead consumers, starts due dispatches (catching up after a restart),
+        times out what passed its end, finishes what is done, and says which dispatches
+        have due work with nobody on them.
+        """
+        now = self.clock()
+        report = TickReport()
+        period = max(self.config.consumer.tick_seconds, 0.5)
+        if not sending.acquire_lease(TICK_LEASE, self.owner, period * 0.8, now):
+            return report
+        report.ran = True
+        live = live_consumers(now)
+        for t in sending.release_stale(live, now):
+            log.warning("%s lease lost (consumer gone or too slow): back to the queue",
+                        about(t.dispatch_id, t.message_id, t.client_id))
+        for dispatch_id in sending.due_to_start(now):
+            if self.start_dispatch(dispatch_id):
+                report.wake.append(dispatch_id)
+        swept = sending.sweep_ended(now)
+        for t in swept.timed_out:
+            log.info("%s timeout: %s", about(t.dispatch_id, t.message_id, t.client_id), sending.ENDED_ERROR)
+        for dispatch_id in swept.finished:
+            log.info("dispatch=%s finished: its end has come", dispatch_id)
+        for dispatch_id in sending.recently_cancelled(now):
+            self.settle(dispatch_id)
+        for dispatch_id in sending.running_dispatches():
+            sending.defer_closed(dispatch_id, now)
+            self.settle(dispatch_id)
+            if (dispatch_id not in report.wake
+                    and sending.lease_free(sending.pump_lease(dispatch_id), now, live)
+                    and sending.has_claimable(dispatch_id, now)):
+                report.wake.append(dispatch_id)
+        report.poll_reports = (self.gateway.has_reports and sending.lease_free(REPORTS_LEASE, now, live)
+                               and sending.reports_due(now))
+        sending.forget_stale_consumers(3600, now)
+        return report
+
+
+class _Collector:
+    """The owner side of a batch: gathers results from the sender threads and writes them in
+    small transactions."""
+
+    def __init__(self, engine: Engine, size: int):
+        self.engine = engine
+        self.results: queue.SimpleQueue = queue.SimpleQueue()
+        self.pending = size
+        self.buffer: list = []
+        self.last_flush = time.monotonic()
+
+    def write(self, items: list) -> None:
+        raise NotImplementedError
+
+    def between(self) -> None:
+        """Called at least every 50 ms while waiting."""
+
+    def collect(self) -> None:
+        while self.pending:
+            try:
+                item = self.results.get(timeout=0.05)
+            except queue.Empty:
+                item = None
+            while item is not None:
+                self.pending -= 1
+                self.buffer.append(item)
+                try:
+                    item = self.results.get_nowait()
+                except queue.Empty:
+                    item = None
+            now = time.monotonic()
+            if self.buffer and (len(self.buffer) >= FLUSH_EVERY or now - self.last_flush >= FLUSH_SECONDS):
+                self.flush()
+            self.between()
+        self.flush()
+
+    def flush(self) -> None:
+        items, self.buffer = self.buffer, []
+        self.last_flush = time.monotonic()
+        if items:
+            self.write(items)
+
+
+class _Batch(_Collector):
+    def __init__(self, engine: Engine, claim: sending.Claim):
+        super().__init__(engine, len(claim.messages))
+        self.claim = claim
+        self.dispatch_id = claim.dispatch.id
+        self.state = claim.dispatch
+        self.refused = False
+        self.open_ids = {m.id for m in claim.messages}
+        self.last_refresh = self.last_renew = time.monotonic()
+
+    def run(self) -> None:
+        submit = self.engine._pool.submit
+        for message in self.claim.messages:
+            submit(self.send_one, message)
+        self.collect()
+
+    # -- sender threads
+
+    def blocker(self, message: sending.Claimed) -> str | None:
+        if self.engine.stopping.is_set():
+            return "stopping"
+        if self.refused:
+            return "paused"
+        state = self.state
+        now = self.engine.clock()
+        reason = state.blocker(now)
+        if reason is None and state.window is not None and not state.window.is_open(message.timezone, now):
+            reason = "window"
+        return reason
+
+    def send_one(self, message: sending.Claimed) -> None:
+        engine = self.engine
+        at = engine.clock()
+        result: SendResult | None = None
+        try:
+            blocker = self.blocker(message)
+            if blocker is None and engine.limiter.rate:
+                engine.limiter.acquire(engine.stopping)
+                blocker = self.blocker(message)
+            if blocker is None:
+                at = engine.clock()
+                result = engine.gateway.send(message.id, message.phone, self.state.text)
+                if result.outcome == Sent.REFUSED:
+                    self.refused = True
+        except Exception as exc:  # a gateway bug must not lose the message
+            log.exception("%s gateway error", about(self.dispatch_id, message.id, message.client_id))
+            result, blocker = SendResult(Sent.TRANSIENT, None, f"internal error: {exc!r}"), None
+        self.results.put((message, at, result, blocker))
+
+    # -- owner thread
+
+    def between(self) -> None:
+        now = time.monotonic()
+        if now - self.last_refresh >= REFRESH_SECONDS:
+            self.last_refresh = now
+            state = sending.dispatch_state(self.dispatch_id)
+            self.state = state if state is not None else _deleted(self.state)
+        if now - self.last_renew >= self.engine.sending.lease_seconds / 3:
+            self.last_renew = now
+            sending.renew(sorted(self.open_ids), self.engine.owner, self.engine.sending.lease_seconds,
+                          self.engine.clock())
+
+    def write(self, items: list) -> None:
+        engine = self.engine
+        outcomes = []
+        refusal = None
+        for message, at, result, blocker in items:
+            outcome = engine.outcome_for(message, self.state, at, result, blocker)
+            outcomes.append(outcome)
+            self.open_ids.discard(message.id)
+            if outcome.kind == Result.REFUSED and refusal is None:
+                refusal = result
+            _log_outcome(self.dispatch_id, message, outcome)
+        sending.record(outcomes, now=engine.clock())
+        if refusal is not None:
+            engine.refused(self.dispatch_id, refusal)
+
+
+def _deleted(state: sending.DispatchState) -> sending.DispatchState:
+    """The dispatch vanished mid-batch (deleted): treat it as cancelled."""
+    return sending.DispatchState(state.id, "cancelled", state.start_at, state.end_at, state.text,
+                                 state.window, state.fanned_out)
+
+
+_VERBS = {
+    Result.SENT: "sent",
+    Result.RETRY: "transient failure, retry at {next}",
+    Result.REFUSED: "refused by the gateway",
+    Result.FAILED: "failed",
+    Result.RELEASE: "not sent ({why}), back to the queue for {next}",
+    Result.TIMEOUT: "timeout: the end came before the request",
+    Result.CANCEL: "cancelled before the request",
+}
+
+
+def _log_outcome(dispatch_id, message: sending.Claimed, outcome: Outcome) -> None:
+    prefix = about(dispatch_id, message.id, message.client_id)
+    if outcome.attempted:
+        verb = _VERBS[outcome.kind].format(next=_hms(outcome.next_attempt_at), why="")
+        level = logging.INFO if outcome.kind == Result.SENT else logging.WARNING
+        log.log(level, "%s attempt=%d %s http=%s %sms%s", prefix, message.attempts + 1, verb,
+                outcome.http_status if outcome.http_status is not None else "-",
+                outcome.latency_ms if outcome.latency_ms is not None else "-",
+                f" error={outcome.error}" if outcome.error else "")
+    else:
+        why = "dispatch paused or consumer stopping" if outcome.kind == Result.RELEASE else ""
+        log.info("%s %s", prefix, _VERBS[outcome.kind].format(next=_hms(outcome.next_attempt_at), why=why))
+
+
+def _hms(moment: _dt.datetime | None) -> str:
+    return moment.strftime("%H:%M:%S.%f")[:-3] + "Z" if moment else "-"
+
+
+class _ReportBatch(_Collector):
+    def __init__(self, engine: Engine, due: list):
+        super().__init__(engine, len(due))
+        self.due = due
+
+    def run(self) -> None:
+        for item in self.due:
+            self.engine._pool.submit(self.fetch_one, item)
+        self.collect()
+
+    def fetch_one(self, item: sending.ReportDue) -> None:
+        try:
+            if self.engine.stopping.is_set():
+                result = ReportResult(error="consumer stopping")
+            else:
+                result = self.engine.gateway.fetch_report(item.message_id, item.provider_id)
+        except Exception as exc:
+            log.exception("%s report poll error", about(item.dispatch_id, item.message_id, item.client_id))
+            result = ReportResult(error=f"internal error: {exc!r}")
+        self.results.put((item, result))
+
+    def write(self, items: list) -> None:
+        outcomes = []
+        for item, result in items:
+            outcome = self.engine.report_outcome(item, result)
+            outcomes.append(outcome)
+            prefix = about(item.dispatch_id, item.message_id, item.client_id)
+            if outcome.final_status:
+                log.info("%s delivery report status=%s: %s%s", prefix, result.report.status,
+                         outcome.final_status, f" ({result.error})" if result.error else "")
+            elif result.report is not None:
+                log.info("%s delivery report status=%s: not final, next poll %s", prefix,
+                         result.report.status, _hms(outcome.next_poll_at))
+            else:
+                log.warning("%s delivery report unavailable: %s; next poll %s", prefix, result.error,
+                            _hms(outcome.next_poll_at))
+        sending.record_reports(outcomes, now=self.engine.clock())

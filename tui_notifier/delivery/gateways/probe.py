@@ -1,0 +1,47 @@
+"""The `probe` gateway: the test task's sending server.
+
+`POST {url}/send/{msgId}` with `Authorization: Bearer <token>` and `{"id", "phone", "text"}`
+(phone as an integer). Only HTTP 200 with `{"code": 0}` is a success; a 200 with any other
+body is a malformed answer and is retried.
+"""
+from __future__ import annotations
+
+from tui_notifier.delivery.gateways.base import (
+    HttpGateway,
+    Outcome,
+    SendResult,
+    outcome_for_status,
+    parse_json,
+    short,
+)
+
+
+class ProbeGateway(HttpGateway):
+    kind = "probe"
+
+    def __init__(self, gateway_config, pool_size: int = 2):
+        super().__init__(gateway_config, pool_size)
+        self.base_url = gateway_config.url.rstrip("/")
+
+    def prepare(self, session) -> None:
+        if self.config.token:
+            session.headers["Authorization"] = f"Bearer {self.config.token}"
+
+    def describe(self) -> str:
+        return f"probe at {self.base_url}"
+
+    def send(self, message_id: int, phone: str, text: str) -> SendResult:
+        body = {"id": message_id, "phone": int(phone), "text": text}
+        response, error, latency = self.request("POST", f"{self.base_url}/send/{message_id}", json=body)
+        if response is None:
+            return SendResult(Outcome.TRANSIENT, None, error, latency_ms=latency)
+        status = response.status_code
+        data = parse_json(response)
+        if status == 200:
+            if data is not None and data.get("code") == 0:
+                return SendResult(Outcome.SENT, status, "", provider_id=None, latency_ms=latency)
+            return SendResult(Outcome.TRANSIENT, status,
+                              f"malformed answer: {short(response.text, 120)!r}", latency_ms=latency)
+        detail = (data or {}).get("message") or response.text
+        return SendResult(outcome_for_status(status), status, f"HTTP {status}: {short(detail, 160)}",
+                          latency_ms=latency)

@@ -1,0 +1,70 @@
+"""Logging for the engine: lines that follow a message, and secrets that never get out.
+
+Every line about one message starts with `dispatch=<id> message=<id> client=<id>`, so
+grepping any one id tells its whole story. A filter on the handlers replaces the configured
+token and passwords with `***` in whatever is logged, whoever logs it.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_HANDLER_MARK = "_tui_notifier_handler"
+
+
+def about(dispatch_id, message_id, client_id) -> str:
+    return f"dispatch={dispatch_id} message={message_id} client={client_id}"
+
+
+def secrets_of(config) -> list[str]:
+    values = [config.gateway.token, config.gateway.password, config.report_email.password]
+    return [v for v in values if v and len(v) >= 3]
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self, secrets):
+        super().__init__()
+        self.secrets = sorted(set(secrets), key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        text = record.getMessage()
+        redacted = text
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, "***")
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            for secret in self.secrets:
+                record.exc_text = record.exc_text.replace(secret, "***")
+        if redacted != text:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def setup_logging(config, stderr: bool = True) -> None:
+    """Log to stderr (when asked) and to `logging.file`, at `logging.level`; safe to call again."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            root.removeHandler(handler)
+            handler.close()
+    handlers: list[logging.Handler] = []
+    if stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    if config.logging.file:
+        handlers.append(logging.FileHandler(config.logging.file, encoding="utf-8"))
+    redact = RedactSecrets(secrets_of(config))
+    for handler in handlers:
+        setattr(handler, _HANDLER_MARK, True)
+        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.addFilter(redact)
+        root.addHandler(handler)
+    level = getattr(logging, config.logging.level.upper(), logging.INFO)
+    root.setLevel(level)
+    # huey announces every task it runs, a few a second with the fast tick: keep that for DEBUG
+    logging.getLogger("huey").setLevel(level if level <= logging.DEBUG else logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    logging.getLogger("peewee").setLevel(logging.INFO)
