@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from textual.widgets import DataTable, Input, Static, TextArea
+from textual.widgets import DataTable, Input, TextArea
 
 from tests.tui.conftest import NOW, make_app, seed_clients, seed_reports, settle
 from tui_notifier.core.dispatches import get_dispatch, list_dispatches

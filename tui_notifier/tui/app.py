@@ -22,14 +22,12 @@ from tui_notifier.config import Config
 from tui_notifier.core.dispatches import list_dispatches
 from tui_notifier.db import describe, open_database
 from tui_notifier.models import DispatchStatus
-from tui_notifier.tui.formatting import short_id
 from tui_notifier.tui.screens.clients import ClientsScreen
 from tui_notifier.tui.screens.dispatch_actions import dispatch_label
 from tui_notifier.tui.screens.dispatches import DispatchesScreen
 from tui_notifier.tui.screens.reports import ReportsScreen
 from tui_notifier.tui.widgets.background import BackgroundReads
 
-log = logging.getLogger(__name__)
 
 SERVICE = "tui_notifier.delivery.service"
 
@@ -114,8 +112,8 @@ class NotifierApp(BackgroundReads, App):
         if before is None:
             return
         for key, status, dispatch in dispatches:
-            previous = before.get(key)
-            if previous == status or previous is None:
+            previous = before.get(key, DispatchStatus.SCHEDULED)
+            if previous == status:
                 continue
             if status == DispatchStatus.RUNNING and previous == DispatchStatus.SCHEDULED:
                 self.notify(f"Dispatch {dispatch_label(dispatch)} started.", title="Started", markup=False)
@@ -152,24 +150,19 @@ class NotifierApp(BackgroundReads, App):
         yield from super().get_system_commands(screen)
 
 
-def _quiet_logging(config: Config) -> None:
-    """The dashboard owns the terminal: logs go only to `logging.file`, if set."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-            root.removeHandler(handler)
-    if config.logging.file:
-        handler = logging.FileHandler(config.logging.file, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-        root.setLevel(config.logging.level.upper())
-    else:
-        root.addHandler(logging.NullHandler())
+def _log_to_file_only(config: Config) -> None:
+    """The dashboard owns the terminal: logs go only to `logging.file`, if one is set."""
+    if importlib.util.find_spec("tui_notifier.delivery.logs") is not None:
+        from tui_notifier.delivery.logs import setup_logging
+
+        setup_logging(config, stderr=False)
+    if not config.logging.file:
+        logging.getLogger().addHandler(logging.NullHandler())
 
 
 def run_app(config: Config) -> int:
     """Open the configured database, connect the engine and run the dashboard until quit."""
-    _quiet_logging(config)
+    _log_to_file_only(config)
     open_database(config.database_url)
     service = delivery_service()
     if service is not None:
