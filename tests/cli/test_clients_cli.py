@@ -115,3 +115,9 @@ def test_deleting_removes_the_clients_and_a_missing_one_fails(directory):
     assert [c["id"] for c in directory("clients", "list", "--json").json()] == [2, 4]
     missing = directory("clients", "delete", "1")
     assert missing.code == 1 and "not found" in missing.reason
+
+
+def test_deleting_several_clients_is_all_or_nothing(directory):
+    result = directory("clients", "delete", "1", "99", "2")
+    assert result.code == 1 and "99" in result.reason
+    assert [c["id"] for c in directory("clients", "list", "--json").json()] == [1, 2, 3, 4]

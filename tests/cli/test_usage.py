@@ -8,7 +8,7 @@ COMMANDS = [
     ["dispatches"], ["dispatches", "create"], ["dispatches", "list"], ["dispatches", "show"],
     ["dispatches", "update"], ["dispatches", "preview"], ["dispatches", "pause"], ["dispatches", "resume"],
     ["dispatches", "cancel"], ["dispatches", "delete"],
-    ["report"],
+    ["report"], ["consumer"], ["sandbox-gateway"],
 ]
 
 

@@ -92,10 +92,12 @@ def run_update(args, ctx) -> int:
 
 def run_delete(args, ctx) -> int:
     from tui_notifier.core import clients
+    from tui_notifier.db import database
 
     ctx.open_database()
-    for client_id in args.ids:
-        clients.delete_client(client_id)
+    with database.atomic():
+        for client_id in args.ids:
+            clients.delete_client(client_id)
     return 0
 
 
