@@ -65,7 +65,7 @@ def open_database(url: str) -> peewee.Database:
     try:
         real.connect(reuse_if_open=True)
         real.create_tables(models.ALL_MODELS, safe=True)
-    except peewee.OperationalError as exc:
+    except peewee.DatabaseError as exc:
         raise DatabaseError(f"cannot open database {describe(url)}: {exc}") from None
     return real
 

@@ -49,6 +49,10 @@ def test_the_create_help_names_its_options(cli):
         ["dispatches", "list", "--status", "sleeping"],
         ["dispatches", "show"],
         ["report", "--page", "first"],
+        ["report", "--page", "0"],
+        ["report", "--page-size", "-5"],
+        ["clients", "list", "--limit", "0"],
+        ["clients", "list", "--offset", "-1"],
     ],
     ids=lambda a: " ".join(a),
 )

@@ -205,7 +205,7 @@ def phones(flt: ClientFilter) -> list[str]:
     return [c.phone for c in list_clients(flt)]
 
 
-@pytest.mark.parametrize("prefix", ["7900", "+7 900", "8 900", "8(900)", "+7 (900) 1"])
+@pytest.mark.parametrize("prefix", ["7900", "+7 900", "8 900", "8(900)", "+7 (900) 1", "900", "(900) 1"])
 def test_search_by_phone_prefix_accepts_the_prefix_in_any_common_form(directory, prefix):
     expected = ["79001110001", "79001110002", "79004440005"]
     if prefix.endswith("1"):

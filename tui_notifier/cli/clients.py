@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui_notifier.cli.output import print_json, print_table
+from tui_notifier.cli.output import count_arg, print_json, print_table
 
 
 def register(subparsers) -> None:
@@ -31,8 +31,8 @@ def register(subparsers) -> None:
     p.add_argument("--operator", metavar="CODE", help="operator code")
     p.add_argument("--search", default="", metavar="TEXT",
                    help="free text: digits match a phone prefix, words a tag")
-    p.add_argument("--limit", type=int, default=None, help="at most this many (default: all)")
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=count_arg(1), default=None, help="at most this many (default: all)")
+    p.add_argument("--offset", type=count_arg(0), default=0)
     p.add_argument("--count", action="store_true", help="print only how many match")
     p.add_argument("--json", action="store_true", help="print the clients as JSON with every field")
     p.set_defaults(handler=run_list)

@@ -1,8 +1,24 @@
 """Printing for the CLI: JSON for scripts, aligned plain-text tables for people."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+
+
+def count_arg(minimum: int):
+    """An argparse type: an integer of at least `minimum`, else a usage error (exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 
 def print_json(data) -> None:

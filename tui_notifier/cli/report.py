@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tui_notifier.cli import Failure
-from tui_notifier.cli.output import print_json, print_table
+from tui_notifier.cli.output import count_arg, print_json, print_table
 
 
 def register(subparsers) -> None:
@@ -16,8 +16,8 @@ def register(subparsers) -> None:
                    help="the report API's shape: a list for all, one object for one dispatch")
     p.add_argument("--messages", action="store_true", help="with ID: list the dispatch's messages")
     p.add_argument("--status", help="with --messages: only messages in this status")
-    p.add_argument("--page", type=int, default=1, help="with --messages: page number (from 1)")
-    p.add_argument("--page-size", type=int, default=50)
+    p.add_argument("--page", type=count_arg(1), default=1, help="with --messages: page number (from 1)")
+    p.add_argument("--page-size", type=count_arg(1), default=50)
     p.add_argument("--email", action="store_true",
                    help="mail the last day's summary now to report_email.to over SMTP")
     p.set_defaults(handler=run)

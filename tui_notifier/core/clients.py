@@ -170,8 +170,10 @@ class ClientFilter:
 
 def _phone_prefix_condition(prefix: str):
     digits = re.sub(r"\D", "", prefix)
-    if prefix.strip().startswith("8") or (digits and digits[0] == "8"):
+    if digits[:1] == "8":
         digits = "7" + digits[1:]
+    elif digits and digits[0] != "7":
+        digits = "7" + digits
     if not digits:
         return Client.phone == "\x00"
     upper = digits[:-1] + chr(ord(digits[-1]) + 1)
