@@ -8,11 +8,11 @@ import pytest
 from tui_notifier.core import dispatches
 from tui_notifier.core.clients import add_client
 from tui_notifier.core.dispatches import (
-    cancel_dispatch, create_dispatch, delete_dispatch, get_dispatch, has_started, list_dispatches,
+    cancel_dispatch, delete_dispatch, get_dispatch, has_started, list_dispatches,
     pause_dispatch, preview_audience, resume_dispatch, update_dispatch,
 )
 from tui_notifier.core.errors import NotFound, StateError, ValidationError
-from tui_notifier.models import Dispatch, DispatchStatus, Message, MessageStatus
+from tui_notifier.models import Dispatch, DispatchStatus, Message
 
 UTC = dt.timezone.utc
 HOUR = dt.timedelta(hours=1)

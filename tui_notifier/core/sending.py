@@ -592,7 +592,7 @@ def settle_cancelled(dispatch_id, now: _dt.datetime | None = None) -> list[Touch
                        & ((Message.status == MessageStatus.CREATED)
                           | ((Message.status == MessageStatus.SENDING) & (Message.lease_until <= now))))
                 .returning(*_RETURN_IDS).tuples().execute())
-    return _touched(rows)
+        return _touched(rows)
 
 
 def recently_cancelled(now: _dt.datetime | None = None, within_seconds: float = 3600) -> list[uuid.UUID]:
@@ -613,7 +613,7 @@ def release_stale(live_owners, now: _dt.datetime | None = None) -> list[Touched]
                                updated_at=now)
                 .where((Message.status == MessageStatus.SENDING) & (stale | dead_owner))
                 .returning(*_RETURN_IDS).tuples().execute())
-    return _touched(rows)
+        return _touched(rows)
 
 
 # ---------------------------------------------------------------- leases and heartbeats

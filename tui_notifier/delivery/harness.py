@@ -114,7 +114,8 @@ class ConsumerProcess:
         wait_for(ready, timeout, what="consumer heartbeat")
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def terminate(self, timeout: float = 30.0) -> int:

@@ -45,6 +45,8 @@ class NotifierConsumer(Consumer):
 
     def stop(self, graceful=False):
         # no request starts once stopping; those in flight finish and are recorded
+        if not self.engine.stopping.is_set():
+            log.info("stopping: no new requests; waiting for those in flight")
         self.engine.stopping.set()
         super().stop(graceful=graceful)
 

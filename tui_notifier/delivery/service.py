@@ -8,19 +8,18 @@ message: a batch re-reads its dispatch every half second.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import threading
 
 from tui_notifier.clock import utcnow
 from tui_notifier.core import dispatches, sending
+from tui_notifier.delivery.engine import CONSUMER_STALE_SECONDS
 from tui_notifier.delivery.queue import make_huey, queue_identity
 from tui_notifier.delivery.tasks import register_tasks
 from tui_notifier.models import DispatchStatus
 
 log = logging.getLogger("tui_notifier.service")
 
-FRESH_HEARTBEAT_SECONDS = 5.0
 _WAKING_CHANGES = ("created", "updated", "resumed")
 
 
@@ -41,8 +40,9 @@ class Service:
         """Wake the engine at the dispatch's start, or now if that has come."""
         if dispatch.status not in (DispatchStatus.SCHEDULED, DispatchStatus.RUNNING):
             return
-        if dispatch.start_at > utcnow() + _dt.timedelta(milliseconds=200):
-            self.tasks.start_dispatch.schedule((str(dispatch.id),), eta=dispatch.start_at)
+        wait = (dispatch.start_at - utcnow()).total_seconds()
+        if wait > 0.2:
+            self.tasks.start_dispatch.schedule((str(dispatch.id),), delay=wait)
         else:
             self.wake(dispatch.id)
 
@@ -79,6 +79,14 @@ def connect(config) -> Service:
 
 def current() -> Service | None:
     return _current
+
+
+def disconnect() -> None:
+    """Stop waking the engine on dispatch changes (the end of a test, a face closing)."""
+    global _current
+    with _lock:
+        dispatches.unsubscribe(_listener)
+        _current = None
 
 
 class EmbeddedConsumer:
@@ -122,6 +130,6 @@ def consumer_state(config) -> str:
     identity = queue_identity(config)
     if identity in _embedded:
         return "embedded"
-    if sending.consumers(queue=identity, fresh_seconds=FRESH_HEARTBEAT_SECONDS):
+    if sending.consumers(queue=identity, fresh_seconds=CONSUMER_STALE_SECONDS):
         return "external"
     return "none"

@@ -64,8 +64,8 @@ class ClientsScreen(Screen):
         yield StatusHeader("clients")
         yield Input(placeholder="Search: phone prefix, 3-digit operator code, or part of a tag  (/)",
                     id="search")
-        yield Static(literal(EMPTY), id="empty", classes="empty-state")
         yield PagedTable(COLUMNS, id="clients-table")
+        yield Static(literal(EMPTY), id="empty", classes="empty-state")
         yield Static(literal(""), id="position", classes="position")
         yield Footer()
 

@@ -146,7 +146,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action in ("pause", "resume", "cancel_dispatch") and self.dispatch is None:
-            return None
+            return False
         if action == "save" and self.dispatch is not None and self.dispatch.status in DispatchStatus.CLOSED:
             return None
         return super().check_action(action, parameters)

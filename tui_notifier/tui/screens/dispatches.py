@@ -19,7 +19,7 @@ from tui_notifier.tui.widgets.literal import cell, literal, one_line
 EMPTY = "No dispatches yet.\n\nPress n to compose one: a text, a start and an end, and which clients get it."
 
 COLUMNS = [("ID", "id", 8), ("Status", "status", 9), ("Start", "start", 16), ("End", "end", 16),
-           ("Time zone", "timezone", 14), ("Audience", "audience", 22), ("Done", "done", 17),
+           ("Time zone", "timezone", 13), ("Audience", "audience", 18), ("Done", "done", 13),
            ("Text", "text", None)]
 
 STATUS_STYLE = {"scheduled": "", "running": "bold green", "paused": "yellow",
@@ -52,8 +52,8 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader("dispatches")
-        yield Static(literal(EMPTY), id="empty", classes="empty-state")
         yield DataTable(id="dispatches-table", cursor_type="row", zebra_stripes=True)
+        yield Static(literal(EMPTY), id="empty", classes="empty-state")
         yield Static(literal(""), id="position", classes="position")
         yield Footer()
 

@@ -82,7 +82,6 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
             self.show_error("path", "give the path of a YAML file")
             return
         self.loading = True
-        self.query_one("#load", Button).disabled = True
         self.query_one("#load-progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#load-summary", Static).update(literal(f"Loading {path} …"))
         self._load(path, self.query_one("#on_conflict", Select).value,
@@ -107,7 +106,6 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
 
     def on_load_file_screen_finished(self, event: Finished) -> None:
         self.loading = False
-        self.query_one("#load", Button).disabled = False
         summary = self.query_one("#load-summary", Static)
         if event.error is not None:
             summary.update(literal("Nothing was loaded."))

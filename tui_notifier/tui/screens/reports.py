@@ -30,7 +30,7 @@ from tui_notifier.tui.widgets.literal import cell, literal, one_line
 
 RATE_WINDOW = 60
 RECENT = 10
-COLUMNS = [("ID", "id", 8), ("Status", "status", 9), ("Done", "done", 17), ("%", "percent", 4),
+COLUMNS = [("ID", "id", 8), ("Status", "status", 9), ("Done", "done", 19), ("%", "percent", 4),
            ("Rate/s", "rate", 7), ("ETA", "eta", 8), ("Text", "text", None)]
 EMPTY = "No dispatches to report on yet. Press 2, then n to compose one."
 
@@ -105,8 +105,8 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader("reports")
-        yield Static(literal(EMPTY), id="empty", classes="empty-state")
         yield DataTable(id="reports-table", cursor_type="row", zebra_stripes=True)
+        yield Static(literal(EMPTY), id="empty", classes="empty-state")
         with Vertical(id="report-detail"):
             yield Static(literal(""), id="report-title")
             yield ProgressBar(total=1, show_eta=False, id="report-progress")

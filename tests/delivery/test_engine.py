@@ -1,0 +1,310 @@
+"""The engine in this process (no queue): batches against the emulator over HTTP."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+
+import pytest
+
+from tui_notifier.clock import utcnow
+from tui_notifier.core import sending
+from tui_notifier.core.dispatches import cancel_dispatch, create_dispatch, pause_dispatch
+from tui_notifier.delivery.engine import HOST, Engine
+from tui_notifier.delivery.harness import add_clients
+from tui_notifier.models import Attempt, DeliveryReport, Dispatch, Message
+
+UTC = dt.timezone.utc
+
+
+@pytest.fixture
+def make_engine(db, engine_config):
+    engines = []
+
+    def make(clock=utcnow, owner=None):
+        if owner is None:
+            owner = sending.beat(None, "test", "external", HOST, os.getpid())
+        engine = Engine(engine_config, owner=owner, clock=clock)
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.close()
+
+
+def start_now(hours: float = 1, **kwargs) -> Dispatch:
+    now = utcnow()
+    return create_dispatch(now, now + dt.timedelta(hours=hours), "Hello from the engine", **kwargs)
+
+
+def counts(dispatch_id) -> dict:
+    out: dict = {}
+    for (status,) in Message.select(Message.status).where(Message.dispatch == dispatch_id).tuples():
+        out[status] = out.get(status, 0) + 1
+    return out
+
+
+def drain(engine, dispatch_id) -> int:
+    total = 0
+    while n := engine.send_batch(dispatch_id):
+        total += n
+    return total
+
+
+def test_a_dispatch_is_sent_once_per_client_and_finishes(make_engine, emulator):
+    add_clients(30)
+    d = start_now()
+    engine = make_engine()
+
+    assert engine.start_dispatch(d.id)
+    assert engine.send_batch(d.id) == 30
+
+    assert counts(d.id) == {"sent": 30}
+    assert Dispatch.get_by_id(d.id).status == "finished"
+    stats = emulator.stats.snapshot(True)
+    assert stats["accepted"] == 30 and stats["repeats"] == {}
+    assert set(stats["ids"]) == {str(m.id) for m in Message.select()}
+    assert Attempt.select().where(Attempt.outcome == "sent").count() == 30
+
+
+def test_a_full_batch_asks_for_the_next_one_before_sending(make_engine, engine_config):
+    add_clients(120)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+    asked = []
+    sizes = [engine.send_batch(d.id, on_more=lambda: asked.append(counts(d.id).get("sent", 0)))
+             for _ in range(3)]
+    assert sizes == [50, 50, 20] and asked == [0, 50]
+
+
+def test_transient_failures_come_back_later_and_then_go_out(make_engine, emulator, engine_config):
+    add_clients(10)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+    emulator.faults.fail_rate = 1.0
+    before = utcnow()
+
+    engine.send_batch(d.id)
+
+    messages = list(Message.select())
+    assert {m.status for m in messages} == {"created"} and {m.attempts for m in messages} == {1}
+    assert all(m.last_error.startswith("HTTP 50") for m in messages)
+    assert all(m.next_attempt_at >= before + dt.timedelta(seconds=0.2 * 0.8) for m in messages)
+    assert engine.send_batch(d.id) == 0  # not due yet
+    emulator.faults.fail_rate = 0.0
+    time.sleep(0.3)
+    assert drain(engine, d.id) == 10
+    assert counts(d.id) == {"sent": 10}
+    assert [a.outcome for a in Attempt.select().where(Attempt.message == messages[0].id)] == [
+        "transient", "sent"]
+
+
+def test_malformed_answers_and_hangs_are_retried(make_engine, emulator, engine_config):
+    engine_config.gateway.timeout = 0.3
+    add_clients(20)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+    emulator.faults.malformed_rate = 0.3
+    emulator.faults.hang_rate = 0.1
+    emulator.faults.hang_seconds = 2
+    deadline = time.monotonic() + 20
+    while counts(d.id) != {"sent": 20} and time.monotonic() < deadline:
+        drain(engine, d.id)
+        time.sleep(0.1)
+    assert counts(d.id) == {"sent": 20}
+    outcomes = {a.outcome for a in Attempt.select()}
+    assert outcomes == {"sent", "transient"}
+    assert set(emulator.stats.snapshot(True)["ids"]) == {str(m.id) for m in Message.select()}
+
+
+def test_a_permanent_error_fails_the_message_with_the_reason(make_engine, emulator, engine_config):
+    engine_config.gateway.url = emulator.url + "/wrong/prefix"
+    add_clients(3)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+    engine.send_batch(d.id)
+    assert counts(d.id) == {"failed": 3}
+    assert all("HTTP 404" in m.last_error for m in Message.select())
+    assert Dispatch.get_by_id(d.id).status == "finished"
+
+
+def test_refused_credentials_pause_the_dispatch_without_a_storm(make_engine, emulator, engine_config):
+    engine_config.gateway.token = "not-the-token"
+    add_clients(50)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+
+    engine.send_batch(d.id)
+
+    d = Dispatch.get_by_id(d.id)
+    assert d.status == "paused" and "401" in d.status_reason and "credentials" in d.status_reason
+    assert emulator.stats.snapshot(False)["requests"] <= 2 * engine_config.sending.concurrency
+    assert counts(d.id) == {"created": 50}
+    assert engine.send_batch(d.id) == 0
+
+
+def test_no_request_starts_after_the_end(make_engine, emulator, engine_config):
+    engine_config.sending.rate_limit = 25
+    add_clients(50)
+    now = utcnow()
+    d = create_dispatch(now, now + dt.timedelta(seconds=1), "short")
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+
+    engine.send_batch(d.id)
+
+    end = Dispatch.get_by_id(d.id).end_at
+    assert max(a.at for a in Attempt.select()) < end
+    assert emulator.stats.snapshot(False)["last_request_at"] < end.timestamp()
+    got = counts(d.id)
+    assert got["timeout"] > 10 and got["sent"] > 10 and got["sent"] + got["timeout"] == 50
+    assert all(m.last_error == sending.ENDED_ERROR for m in Message.select().where(Message.status == "timeout"))
+
+
+@pytest.mark.parametrize("stop, left", [(pause_dispatch, "created"), (cancel_dispatch, "cancelled")])
+def test_pause_and_cancel_stop_a_batch_within_half_a_second(make_engine, emulator, engine_config, stop, left):
+    engine_config.sending.rate_limit = 20
+    add_clients(40)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+    stopped_at = []
+
+    def stop_soon():
+        time.sleep(0.5)
+        stop(d.id)
+        stopped_at.append(utcnow())
+
+    thread = threading.Thread(target=stop_soon)
+    thread.start()
+    engine.send_batch(d.id)
+    thread.join()
+
+    assert max(a.at for a in Attempt.select()) < stopped_at[0] + dt.timedelta(seconds=0.6)
+    got = counts(d.id)
+    assert got.get("sending", 0) == 0 and got[left] >= 10
+    assert engine.send_batch(d.id) == 0
+
+
+def test_send_windows_follow_each_clients_clock(make_engine, emulator):
+    t0 = dt.datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # 09:00 Moscow, 15:00 Tokyo, 01:00 New York
+    now = [t0]
+    add_clients(6, timezones=("Europe/Moscow", "Asia/Tokyo", "America/New_York"))
+    d = create_dispatch(t0, t0 + dt.timedelta(hours=20), "in hours", window="09:00-18:00",
+                        now=t0 - dt.timedelta(minutes=1))
+    engine = make_engine(clock=lambda: now[0])
+
+    engine.start_dispatch(d.id)
+    drain(engine, d.id)
+    sent = {m.timezone for m in Message.select().where(Message.status == "sent")}
+    assert sent == {"Europe/Moscow", "Asia/Tokyo"}
+
+    now[0] = t0 + dt.timedelta(hours=8)  # 09:00 in New York
+    report = engine.tick()
+    assert report.ran and report.wake == [d.id]
+    drain(engine, d.id)
+    assert counts(d.id) == {"sent": 6}
+    assert emulator.stats.snapshot(False)["accepted"] == 6
+
+
+def test_the_tick_runs_once_however_many_consumers_share_it(make_engine):
+    engines = [make_engine(), make_engine()]
+    reports = []
+    threads = [threading.Thread(target=lambda e=e: reports.append(e.tick())) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.ran for r in reports) == [False, True]
+
+
+def test_the_tick_frees_a_dead_consumers_batch_and_wakes_its_dispatch(make_engine):
+    add_clients(10)
+    d = start_now()
+    dead = sending.beat(None, "test", "external", HOST, 2**22 + 12345)  # no such process
+    sending.fan_out(d.id)
+    sending.claim(d.id, 10, lease_seconds=300, owner=dead)
+    engine = make_engine()
+
+    report = engine.tick()
+
+    assert counts(d.id) == {"created": 10}
+    assert report.wake == [d.id]
+    assert engine.send_batch(d.id) == 10
+
+
+def test_the_tick_leaves_a_dispatch_someone_is_pumping(make_engine):
+    add_clients(10)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+    sending.hold_lease(sending.pump_lease(d.id), engine.owner, 30)
+    assert engine.tick().wake == []
+
+
+def test_the_tick_starts_due_dispatches_and_times_out_ended_ones(make_engine):
+    add_clients(4)
+    t0 = utcnow()
+    now = [t0]
+    d = create_dispatch(t0 + dt.timedelta(seconds=10), t0 + dt.timedelta(minutes=5), "later")
+    engine = make_engine(clock=lambda: now[0])
+    assert engine.tick().wake == []
+    now[0] = t0 + dt.timedelta(seconds=11)
+    assert engine.tick().wake == [d.id]
+    assert Dispatch.get_by_id(d.id).status == "running"
+    now[0] = t0 + dt.timedelta(minutes=6)
+    engine.tick()
+    assert counts(d.id) == {"timeout": 4} and Dispatch.get_by_id(d.id).status == "finished"
+
+
+def test_delivery_reports_are_polled_to_a_final_status_with_history(make_engine, emulator, engine_config):
+    emulator.faults.login, emulator.faults.password, emulator.faults.dr_delay = "acme", "pw-123", 0.6
+    emulator.faults.undelivered_rate = 0.5
+    gw = engine_config.gateway
+    gw.kind, gw.dr_url, gw.client_id, gw.login, gw.password = "hyber", emulator.url, "acme", "acme", "pw-123"
+    gw.dr_poll_interval = 0.1
+    add_clients(12)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+    engine.send_batch(d.id)
+    assert counts(d.id) == {"sent": 12} and all(m.provider_id for m in Message.select())
+
+    deadline = time.monotonic() + 10
+    while sum(counts(d.id).get(s, 0) for s in ("delivered", "failed")) < 12 and time.monotonic() < deadline:
+        engine.poll_reports()
+        time.sleep(0.05)
+
+    got = counts(d.id)
+    assert got.get("delivered", 0) + got.get("failed", 0) == 12 and got.get("failed", 0) > 0
+    for message in Message.select():
+        history = [r.status for r in DeliveryReport.select().where(DeliveryReport.message == message.id)
+                   .order_by(DeliveryReport.id)]
+        assert len(history) >= 2 and history[0] in (-1, 1)
+        assert history[-1] == (2 if message.status == "delivered" else 5)
+        assert len(history) == len(set(history))  # a report is kept when it changes
+
+
+def test_every_line_about_a_message_carries_its_ids_and_no_secret(make_engine, emulator, engine_config, caplog):
+    emulator.faults.fail_rate = 0.5
+    add_clients(10)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+    with caplog.at_level(logging.INFO, logger="tui_notifier"):
+        engine.send_batch(d.id)
+    lines = [r.getMessage() for r in caplog.records if "message=" in r.getMessage()]
+    assert len(lines) == 10
+    for message in Message.select():
+        mine = [line for line in lines if f" message={message.id} " in line]
+        assert mine and all(line.startswith(f"dispatch={d.id} message={message.id} client={message.client_id} ")
+                            for line in mine)
+    assert engine_config.gateway.token not in caplog.text

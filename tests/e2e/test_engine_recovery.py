@@ -1,0 +1,59 @@
+"""A consumer killed mid-dispatch loses nothing; one stopped with SIGTERM finishes what is in
+flight; several consumers share one queue."""
+from __future__ import annotations
+
+from tui_notifier.delivery.harness import add_clients, wait_for
+from tui_notifier.models import Message
+
+
+def test_kill_9_mid_dispatch_and_a_restart_repeat_only_what_was_in_flight(stack):
+    stack.configure(sending={"rate_limit": 150})
+    add_clients(600)
+    consumer = stack.consumer("killed")
+    d = stack.dispatch()
+    wait_for(lambda: stack.emulator.stats()["accepted"] >= 150, timeout=15, what="a fair part sent")
+
+    consumer.kill()
+
+    in_flight = {str(m.id) for m in Message.select().where(Message.status == "sending")}
+    assert in_flight
+    stack.consumer("restarted")
+    stack.wait_status(d.id, "finished", timeout=20)
+
+    assert stack.counts(d.id) == {"sent": 600}
+    stats = stack.emulator.stats(ids=True)
+    assert stats["accepted"] == 600
+    assert set(stats["repeats"]) <= in_flight
+
+
+def test_sigterm_finishes_the_requests_in_flight_and_exits_0(stack):
+    stack.configure(sending={"rate_limit": 100})
+    add_clients(300)
+    consumer = stack.consumer("stopped")
+    d = stack.dispatch()
+    wait_for(lambda: stack.emulator.stats()["accepted"] >= 50, timeout=10, what="some sent")
+
+    assert consumer.terminate(timeout=10) == 0
+
+    got = stack.counts(d.id)
+    assert set(got) == {"sent", "created"}
+    accepted = set(stack.emulator.stats(ids=True)["ids"])
+    assert accepted == {str(m.id) for m in Message.select().where(Message.status == "sent")}
+    assert "stopping: no new requests" in consumer.log()
+
+    stack.consumer("again")
+    stack.wait_status(d.id, "finished", timeout=15)
+    stats = stack.emulator.stats()
+    assert stack.counts(d.id) == {"sent": 300} and stats["repeats"] == {} and stats["accepted"] == 300
+
+
+def test_two_consumers_share_one_queue_and_send_each_message_once(stack):
+    stack.configure()
+    add_clients(400)
+    first, second = stack.consumer("one"), stack.consumer("two")
+    d = stack.dispatch()
+    stack.wait_status(d.id, "finished", timeout=15)
+    stats = stack.emulator.stats()
+    assert stats["accepted"] == 400 and stats["repeats"] == {}
+    assert first.terminate() == 0 and second.terminate() == 0
+    assert all(" sent http=200" in c.log() for c in (first, second))

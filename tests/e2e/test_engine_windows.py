@@ -1,0 +1,64 @@
+"""Send windows against the real consumer, in each client's own time zone."""
+from __future__ import annotations
+
+import datetime as dt
+
+from tui_notifier import clock
+from tui_notifier.clock import utcnow
+from tui_notifier.delivery.harness import add_clients
+from tui_notifier.models import Message
+
+
+def test_clients_outside_their_window_wait_and_time_out_at_the_end(stack):
+    stack.configure()
+    add_clients(30, timezones=("UTC", "Asia/Tokyo", "Europe/London"))
+    stack.consumer()
+    now = utcnow()
+    window = f"{now - dt.timedelta(hours=1):%H:%M}-{now + dt.timedelta(hours=1):%H:%M}"
+    london_open = abs((now.astimezone(__import__("pytz").timezone("Europe/London")).utcoffset()
+                       or dt.timedelta()).total_seconds()) < 3600
+
+    d = stack.dispatch(lasts=4, window=window)
+    waiting = stack.wait_status(d.id, "running", timeout=5)
+    tokyo = list(Message.select().where(Message.timezone == "Asia/Tokyo"))
+    assert all(m.next_attempt_at > now + dt.timedelta(hours=5) for m in tokyo)
+    stack.wait_status(d.id, "finished", timeout=10)
+
+    by_zone = {}
+    for m in Message.select():
+        by_zone.setdefault(m.timezone, set()).add(m.status)
+    assert by_zone["UTC"] == {"sent"} and by_zone["Asia/Tokyo"] == {"timeout"}
+    assert by_zone["Europe/London"] == ({"sent"} if london_open else {"timeout"})
+    sent_ids = {str(m.id) for m in Message.select().where(Message.status == "sent")}
+    assert set(stack.emulator.stats(ids=True)["ids"]) == sent_ids
+    assert waiting.window == window
+
+
+def test_a_window_opening_before_the_end_is_waited_for_with_time_under_the_tests_control(stack,
+                                                                                       monkeypatch):
+    """At 08:59:57 UTC on a winter day, a 09:00-18:00 window is open in Kolkata (14:29),
+    opens in 3 s for UTC clients and only after the end for New York (03:59)."""
+    fake_now = dt.datetime(2027, 1, 15, 8, 59, 57, tzinfo=dt.timezone.utc)
+    offset = fake_now - dt.datetime.now(dt.timezone.utc)
+    monkeypatch.setenv(clock.OFFSET_VARIABLE, str(offset.total_seconds()))
+    monkeypatch.setattr(clock, "_offset", offset)
+    stack.configure()
+    add_clients(30, timezones=("UTC", "Asia/Kolkata", "America/New_York"))
+    stack.consumer()
+    opening = dt.datetime(2027, 1, 15, 9, 0, tzinfo=dt.timezone.utc)
+
+    d = stack.dispatch(lasts=10, window="09:00-18:00")
+    stack.wait_status(d.id, "finished", timeout=20)
+
+    attempts = {}
+    for a in stack.attempts(d.id):
+        attempts.setdefault(a.message.timezone, []).append(a.at)
+    statuses = {}
+    for m in Message.select():
+        statuses.setdefault(m.timezone, set()).add(m.status)
+    assert statuses == {"Asia/Kolkata": {"sent"}, "UTC": {"sent"}, "America/New_York": {"timeout"}}
+    assert max(attempts["Asia/Kolkata"]) < opening
+    assert opening <= min(attempts["UTC"]) < opening + dt.timedelta(seconds=3)
+    assert "America/New_York" not in attempts
+    sent_ids = {str(m.id) for m in Message.select().where(Message.status == "sent")}
+    assert sorted(stack.emulator.stats(ids=True)["ids"]) == sorted(sent_ids)

@@ -1,0 +1,139 @@
+"""How each screen looks, on fixed data at a fixed "now" (sync tests: snap_compare runs the app
+itself). Update with `pytest tests/tui/test_snapshots.py --snapshot-update` and review the SVGs."""
+from __future__ import annotations
+
+import inspect
+
+from textual.widgets import DataTable, Input, Select, TextArea
+
+from tests.tui.conftest import make_app, seed_clients, seed_reports, settle
+
+SIZE = (120, 36)
+
+
+def still(screen) -> None:
+    """No blinking cursors: a snapshot must not depend on when it is taken."""
+    for widget in screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+
+
+def prepared(*steps):
+    """A run_before that settles the background reads around each step."""
+
+    async def run(pilot):
+        await settle(pilot)
+        for step in steps:
+            result = step(pilot)
+            if inspect.isawaitable(result):
+                await result
+            await settle(pilot, 3)
+        still(pilot.app.screen)
+
+    return run
+
+
+def keys(*names):
+    return lambda pilot: pilot.press(*names)
+
+
+def select_dispatch(table_id: str, key: str):
+    def step(pilot):
+        table = pilot.app.screen.query_one(table_id, DataTable)
+        table.move_cursor(row=table.get_row_index(key))
+
+    return step
+
+
+def test_clients(snap_compare, tui_config):
+    seed_clients(40)
+    assert snap_compare(make_app(tui_config), terminal_size=SIZE, run_before=prepared())
+
+
+def test_clients_empty_state(snap_compare, tui_config):
+    assert snap_compare(make_app(tui_config), terminal_size=SIZE, run_before=prepared())
+
+
+def test_client_form_with_a_validation_error(snap_compare, tui_config):
+    seed_clients(5)
+
+    def break_timezone(pilot):
+        pilot.app.screen.query_one("#timezone", Input).value = "Mars/[b]Olympus"
+
+    assert snap_compare(make_app(tui_config), terminal_size=SIZE,
+                        run_before=prepared(keys("down", "e"), break_timezone, keys("ctrl+s")))
+
+
+def test_confirm_delete(snap_compare, tui_config):
+    seed_clients(5)
+    assert snap_compare(make_app(tui_config), terminal_size=SIZE, run_before=prepared(keys("d")))
+
+
+def test_load_file_report_of_bad_rows(snap_compare, tui_config, tmp_path):
+    (tmp_path / "bad.yaml").write_text(
+        '- {phone: "79001112236"}\n- {phone: "not a phone", tag: "[b]x"}\n'
+        '- {phone: "79001112237", timezone: "[/]Nowhere"}\n')
+    assert snap_compare(make_app(tui_config), terminal_size=(120, 40),
+                        run_before=prepared(keys("l"), keys(*"bad.yaml", "enter")))
+
+
+def test_dispatches(snap_compare, tui_config):
+    seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=SIZE, run_before=prepared(keys("2")))
+
+
+def test_composer_for_a_new_dispatch(snap_compare, tui_config):
+    seed_clients(20)
+
+    def fill(pilot):
+        screen = pilot.app.screen
+        screen.query_one("#text", TextArea).text = "Скидка 20% [/] до пятницы {x}"
+        screen.query_one("#tags", Input).value = "[/], vip"
+        screen.query_one("#operator_codes", Input).value = "9x0"
+
+    assert snap_compare(make_app(tui_config), terminal_size=(120, 40),
+                        run_before=prepared(keys("2"), keys("n"), fill, lambda pilot: pilot.pause(0.5)))
+
+
+def test_composer_for_a_started_dispatch(snap_compare, tui_config):
+    seeded = seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=(120, 40),
+                        run_before=prepared(keys("2"), select_dispatch("#dispatches-table", seeded["running"].id.hex),
+                                            keys("o")))
+
+
+def test_reports(snap_compare, tui_config):
+    seeded = seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=(120, 40),
+                        run_before=prepared(keys("3"), select_dispatch("#reports-table", seeded["running"].id.hex)))
+
+
+def test_dispatch_messages(snap_compare, tui_config):
+    seeded = seed_reports()
+
+    def only_failed(pilot):
+        pilot.app.screen.query_one("#status-filter", Select).value = "failed"
+
+    assert snap_compare(make_app(tui_config), terminal_size=SIZE,
+                        run_before=prepared(keys("3"), select_dispatch("#reports-table", seeded["running"].id.hex),
+                                            keys("enter"), only_failed,
+                                            lambda pilot: pilot.app.screen.query_one("#messages-table").focus()))
+
+
+def test_message_history(snap_compare, tui_config):
+    seeded = seed_reports()
+
+    def open_first_delivered(pilot):
+        screen = pilot.app.screen
+        screen.query_one("#status-filter", Select).value = "delivered"
+
+    async def open_it(pilot):
+        pilot.app.screen.query_one("#messages-table").focus()
+        await pilot.press("enter")
+
+    assert snap_compare(make_app(tui_config), terminal_size=(120, 40),
+                        run_before=prepared(keys("3"), select_dispatch("#reports-table", seeded["running"].id.hex),
+                                            keys("enter"), open_first_delivered, open_it))
+
+
+def test_reports_empty_state(snap_compare, tui_config):
+    assert snap_compare(make_app(tui_config), terminal_size=SIZE, run_before=prepared(keys("3")))
