@@ -73,3 +73,11 @@ def config(tmp_path, db_path) -> Config:
     cfg = Config(database=str(db_path))
     cfg.queue.path = str(tmp_path / "queue.db")
     return cfg
+
+
+@pytest.fixture
+def smtp():
+    """A running SMTP server on 127.0.0.1 whose `messages` the test reads."""
+    inbox = servers.Inbox().start()
+    yield inbox
+    inbox.stop()

@@ -138,3 +138,28 @@ def create_database(server: PostgresServer, name: str) -> str:
         cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
     return server.url(name)
+
+
+class Inbox:
+    """An SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.messages: list[tuple[list[str], str]] = []
+        self._controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
+        return "250 OK"
+
+    def start(self) -> "Inbox":
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None

@@ -2,7 +2,6 @@
 import datetime as dt
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from servers import free_port
 from tui_notifier.clock import UTC
@@ -12,25 +11,6 @@ from tui_notifier.core import clients, dispatches
 from tui_notifier.models import Dispatch, Message, MessageStatus
 
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
 
 
 def _config(port, **extra):
@@ -71,12 +51,29 @@ def test_the_summary_is_mailed_once_a_day_after_its_local_time(db, smtp):
     assert len(smtp.messages) == 2
 
 
-def test_a_mail_server_that_is_down_is_retried_later(db, smtp):
+def test_a_mail_server_that_is_down_is_retried_later_with_a_doubling_wait(db, smtp, caplog):
     down = _config(free_port())
-    with pytest.raises(mail.MailError, match="SMTP 127.0.0.1"):
-        mail.send_daily_summary_if_due(down, NOW)
-    assert mail.send_daily_summary_if_due(_config(smtp.port), NOW) is True
+    up = _config(smtp.port)
+    assert mail.send_daily_summary_if_due(down, NOW) is False
+    assert "SMTP 127.0.0.1" in caplog.text and "next try in 60s" in caplog.text
+
+    later = NOW + dt.timedelta(seconds=30)
+    assert mail.summary_due(up, later) is False
+    assert mail.send_daily_summary_if_due(up, later) is False
+    assert mail.send_daily_summary_if_due(down, NOW + dt.timedelta(seconds=61)) is False
+    assert "attempt 2" in caplog.text and "next try in 120s" in caplog.text
+    assert mail.send_daily_summary_if_due(up, NOW + dt.timedelta(seconds=150)) is False
+
+    assert mail.summary_due(up, NOW + dt.timedelta(seconds=185)) is True
+    assert mail.send_daily_summary_if_due(up, NOW + dt.timedelta(seconds=185)) is True
     assert len(smtp.messages) == 1
+    assert mail.summary_due(up, NOW + dt.timedelta(hours=1)) is False
+
+
+def test_the_retry_wait_is_configurable_and_must_be_positive():
+    assert parse_config("report_email: {retry_seconds: 5}").report_email.retry_seconds == 5
+    with pytest.raises(ConfigError, match="report_email.retry_seconds"):
+        parse_config("report_email: {retry_seconds: 0}")
 
 
 def test_report_email_time_must_be_a_time_of_day():

@@ -27,6 +27,12 @@ def utcnow() -> _dt.datetime:
     return _dt.datetime.now(UTC) + _offset
 
 
+def wall_clock(moment: _dt.datetime) -> _dt.datetime:
+    """The real instant at which the program's clock shows `moment`, for schedulers that read
+    the real clock (Huey's eta); the same instant unless a clock offset is set."""
+    return moment - _offset
+
+
 def as_utc(value: _dt.datetime) -> _dt.datetime:
     """An aware UTC datetime; a naive value is taken to be UTC already."""
     if value.tzinfo is None:

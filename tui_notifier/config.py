@@ -157,8 +157,13 @@ class ReportEmailConfig:
     """SMTP login, if the server wants one."""
     password: str = ""
     """SMTP password. Use `${ENV_VAR}`."""
+    retry_seconds: float = 60.0
+    """After a failed send, wait this long before trying again; the wait doubles with each
+    failure of the same day, up to an hour."""
 
     def __post_init__(self):
+        if self.retry_seconds <= 0:
+            raise ConfigError(f"report_email.retry_seconds: must be positive, got {self.retry_seconds!r}")
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.at):
             raise ConfigError(f"report_email.at: expected a time of day HH:MM, got {self.at!r}")
         if self.timezone not in pytz.all_timezones_set:

@@ -1,7 +1,8 @@
 """The daily statistics e-mail: plain text over SMTP, once a day at `report_email.at`.
 
 Of several consumers sharing a database one sends it (`core.summary.claim_period`); a mail
-server that is down is logged and retried, never fatal.
+server that is down is logged and tried again after `report_email.retry_seconds`, doubling
+up to an hour, never fatal.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytz
 
 from tui_notifier.clock import utcnow
 from tui_notifier.config import Config, ReportEmailConfig
-from tui_notifier.core.summary import claim_period, daily_summary, release_period
+from tui_notifier.core.summary import claim_period, daily_summary, period_pending, release_period
 
 log = logging.getLogger("tui_notifier.mail")
 CHECKPOINT = "report_email"
@@ -68,16 +69,25 @@ def due_period(cfg: ReportEmailConfig, now: _dt.datetime) -> str | None:
     return local.date().isoformat()
 
 
-def send_daily_summary_if_due(config: Config, now: _dt.datetime | None = None) -> bool:
-    """Send today's summary if it is due and nobody sent it yet; a failure frees the day for a retry."""
+def summary_due(config: Config, now: _dt.datetime | None = None) -> bool:
+    """Whether today's summary is due and may be tried now: a cheap read for every tick."""
     now = now or utcnow()
     period = due_period(config.report_email, now)
-    if period is None or not claim_period(CHECKPOINT, period, now):
+    return period is not None and period_pending(CHECKPOINT, period, now)
+
+
+def send_daily_summary_if_due(config: Config, now: _dt.datetime | None = None) -> bool:
+    """Send today's summary if it is due and nobody sent it yet. A failure is logged and
+    frees the day for another try after a back-off; it never raises MailError."""
+    now = now or utcnow()
+    period = due_period(config.report_email, now)
+    attempt = claim_period(CHECKPOINT, period, now) if period is not None else 0
+    if not attempt:
         return False
     try:
         send_summary_now(config, now)
     except MailError as exc:
-        release_period(CHECKPOINT, period)
-        log.warning("daily summary not sent, will retry: %s", exc)
-        raise
+        delay = release_period(CHECKPOINT, period, attempt, now, first_delay=config.report_email.retry_seconds)
+        log.warning("daily summary not sent (attempt %d), next try in %ds: %s", attempt, delay, exc)
+        return False
     return True

@@ -53,6 +53,9 @@ def test_the_create_help_names_its_options(cli):
         ["report", "--page-size", "-5"],
         ["clients", "list", "--limit", "0"],
         ["clients", "list", "--offset", "-1"],
+        ["consumer", "--workers", "0"],
+        ["consumer", "--metrics-port", "70000"],
+        ["consumer", "--metrics-port", "http"],
     ],
     ids=lambda a: " ".join(a),
 )

@@ -62,8 +62,8 @@ class Stack:
         service.connect(self.config)
         return self.config
 
-    def consumer(self, name: str = "consumer") -> ConsumerProcess:
-        process = ConsumerProcess(self.config_path, self.tmp / f"{name}.log")
+    def consumer(self, name: str = "consumer", *options: str) -> ConsumerProcess:
+        process = ConsumerProcess(self.config_path, self.tmp / f"{name}.log", options=options)
         self.consumers.append(process)
         process.wait_ready()
         return process

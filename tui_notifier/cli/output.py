@@ -6,8 +6,9 @@ import json
 import sys
 
 
-def count_arg(minimum: int):
-    """An argparse type: an integer of at least `minimum`, else a usage error (exit 2)."""
+def count_arg(minimum: int, maximum: int | None = None):
+    """An argparse type: an integer of at least `minimum` (and at most `maximum`), else a
+    usage error (exit 2)."""
 
     def parse(text: str) -> int:
         try:
@@ -16,6 +17,8 @@ def count_arg(minimum: int):
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
         return value
 
     return parse

@@ -14,7 +14,8 @@ import peewee as pw
 from tui_notifier.clock import isoformat_z
 from tui_notifier.core.dispatches import get_dispatch
 from tui_notifier.core.errors import NotFound
-from tui_notifier.models import Attempt, DeliveryReport, Dispatch, Message, MessageStatus, to_millis
+from tui_notifier.models import (Attempt, DeliveryReport, Dispatch, DispatchStatus, Message, MessageStatus,
+                                 to_millis)
 
 
 @dataclass
@@ -67,6 +68,20 @@ def status_counts(dispatch_id=None) -> dict:
     for dispatch, status, n in query.group_by(Message.dispatch, Message.status).tuples():
         counts[str(dispatch).replace("-", "")][status] = n
     return counts
+
+
+def totals() -> tuple[dict, dict]:
+    """Messages by status and dispatches by status over the whole database, every status
+    present (zero when none), for dashboards and metrics."""
+    messages = dict.fromkeys(MessageStatus.ALL, 0)
+    for status, n in (Message.select(Message.status, pw.fn.COUNT(pw.SQL("*")))
+                      .group_by(Message.status).tuples()):
+        messages[status] = n
+    dispatches = dict.fromkeys(DispatchStatus.ALL, 0)
+    for status, n in (Dispatch.select(Dispatch.status, pw.fn.COUNT(pw.SQL("*")))
+                      .group_by(Dispatch.status).tuples()):
+        dispatches[status] = n
+    return messages, dispatches
 
 
 def _key(dispatch: Dispatch) -> str:

@@ -1,7 +1,7 @@
 """The daily summary an operator gets by e-mail: what the last day's dispatches did.
 
 Also the once-per-period guard (`claim_period`), so that of several consumers sharing a
-database exactly one sends the day's mail.
+database exactly one sends the day's mail, and a failed one is tried again with back-off.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytz
 
 from tui_notifier.clock import utcnow
 from tui_notifier.db import database
-from tui_notifier.models import Checkpoint, Dispatch, Message, MessageStatus
+from tui_notifier.models import Checkpoint, Dispatch, Message, MessageStatus, to_millis
 
 
 @dataclass
@@ -101,20 +101,60 @@ def daily_summary(now: _dt.datetime | None = None, hours: int = 24) -> DailySumm
     return summary
 
 
-def claim_period(name: str, period: str, now: _dt.datetime | None = None) -> bool:
-    """True for exactly one caller per (`name`, `period`): a compare-and-set in the database."""
+def _retry_marker(period: str, attempts: int, not_before: _dt.datetime) -> str:
+    return f"retry {period} {attempts} {to_millis(not_before)}"
+
+
+def _parse_retry(value: str, period: str) -> tuple[int, int] | None:
+    """(attempts so far, not-before epoch ms) when `value` marks a failed try of `period`."""
+    parts = value.split(" ")
+    if len(parts) == 4 and parts[0] == "retry" and parts[1] == period:
+        return int(parts[2]), int(parts[3])
+    return None
+
+
+def _claimable(value: str, period: str, now: _dt.datetime) -> bool:
+    if value == period:
+        return False
+    retry = _parse_retry(value, period)
+    return retry is None or retry[1] <= to_millis(now)
+
+
+def period_pending(name: str, period: str, now: _dt.datetime | None = None) -> bool:
+    """Whether the work of (`name`, `period`) is still to do and may be tried now (a cheap read)."""
+    row = Checkpoint.get_or_none(Checkpoint.name == name)
+    return _claimable(row.value if row else "", period, now or utcnow())
+
+
+def claim_period(name: str, period: str, now: _dt.datetime | None = None) -> int:
+    """A compare-and-set in the database that lets exactly one caller do the work of
+    (`name`, `period`): it gets the attempt number (1, or one more than the failures so far),
+    every other caller 0. A failed period is claimable again once its retry time has come."""
     now = now or utcnow()
     with database.atomic():
         Checkpoint.insert(name=name, value="", updated_at=now).on_conflict_ignore().execute()
+        seen = Checkpoint.get(Checkpoint.name == name).value
+        if not _claimable(seen, period, now):
+            return 0
         claimed = (
             Checkpoint.update(value=period, updated_at=now)
-            .where((Checkpoint.name == name) & (Checkpoint.value != period))
+            .where((Checkpoint.name == name) & (Checkpoint.value == seen))
             .execute()
         )
-    return claimed == 1
+    if claimed != 1:
+        return 0
+    retry = _parse_retry(seen, period)
+    return retry[0] + 1 if retry else 1
 
 
-def release_period(name: str, period: str) -> None:
-    """Undo a claim whose work failed, so the next tick tries again."""
+def release_period(name: str, period: str, attempt: int, now: _dt.datetime | None = None,
+                   first_delay: float = 60.0, max_delay: float = 3600.0) -> float:
+    """Undo the claim of `attempt` whose work failed: the period may be claimed again after a
+    delay that doubles with each failed attempt, up to `max_delay`. Returns the delay."""
+    now = now or utcnow()
+    delay = min(first_delay * 2 ** (max(attempt, 1) - 1), max_delay)
+    marker = _retry_marker(period, attempt, now + _dt.timedelta(seconds=delay))
     with database.atomic():
-        Checkpoint.update(value="").where((Checkpoint.name == name) & (Checkpoint.value == period)).execute()
+        Checkpoint.update(value=marker, updated_at=now).where(
+            (Checkpoint.name == name) & (Checkpoint.value == period)).execute()
+    return delay

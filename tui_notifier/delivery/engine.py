@@ -36,6 +36,7 @@ from tui_notifier.delivery.gateways.base import ReportResult, SendResult
 from tui_notifier.delivery.logs import about
 from tui_notifier.delivery.policy import REPORT_POLL_HORIZON, report_poll_delay, retry_delay
 from tui_notifier.delivery.ratelimit import RateLimiter
+from tui_notifier.mail import send_daily_summary_if_due, summary_due
 from tui_notifier.models import MessageStatus
 
 log = logging.getLogger("tui_notifier.engine")
@@ -73,6 +74,7 @@ class TickReport:
     ran: bool = False
     wake: list = field(default_factory=list)
     poll_reports: bool = False
+    mail_summary: bool = False
 
 
 class Engine:
@@ -86,6 +88,8 @@ class Engine:
         self.stopping = threading.Event()
         self.limiter = RateLimiter(self.sending.rate_limit)
         self.random = random.Random()
+        self.metrics = None
+        """A `delivery.metrics.Metrics` told of every batch's outcomes, when metrics are served."""
         self._pool = ThreadPoolExecutor(max_workers=max(1, self.sending.concurrency),
                                         thread_name_prefix="sender")
 
@@ -219,7 +223,7 @@ class Engine:
 
         Frees leases of dead consumers, starts due dispatches (catching up after a restart),
         times out what passed its end, finishes what is done, and says which dispatches
-        have due work with nobody on them.
+        have due work with nobody on them and whether the daily summary is due.
         """
         now = self.clock()
         report = TickReport()
@@ -250,8 +254,13 @@ class Engine:
                 report.wake.append(dispatch_id)
         report.poll_reports = (self.gateway.has_reports and sending.lease_free(REPORTS_LEASE, now, live)
                                and sending.reports_due(now))
+        report.mail_summary = summary_due(self.config, now)
         sending.forget_stale_consumers(3600, now)
         return report
+
+    def mail_daily_summary(self) -> bool:
+        """Mail the daily summary if it is due and no other consumer has (see `tui_notifier.mail`)."""
+        return send_daily_summary_if_due(self.config, self.clock())
 
 
 class _Collector:
@@ -371,6 +380,8 @@ class _Batch(_Collector):
                 refusal = result
             _log_outcome(self.dispatch_id, message, outcome)
         sending.record(outcomes, now=engine.clock())
+        if engine.metrics is not None:
+            engine.metrics.record_sends(outcomes)
         if refusal is not None:
             engine.refused(self.dispatch_id, refusal)
 
@@ -447,3 +458,5 @@ class _ReportBatch(_Collector):
                 log.warning("%s delivery report unavailable: %s; next poll %s", prefix, result.error,
                             _hms(outcome.next_poll_at))
         sending.record_reports(outcomes, now=self.engine.clock())
+        if self.engine.metrics is not None:
+            self.engine.metrics.record_reports(outcomes)

@@ -87,10 +87,10 @@ class ConsumerProcess:
     """`tui-notifier consumer` in a child process logging to a file."""
 
     def __init__(self, config_path: str | os.PathLike, log_path: str | os.PathLike,
-                 workers: int | None = None):
+                 workers: int | None = None, options: tuple[str, ...] = ()):
         self.log_path = Path(log_path)
         self._log = open(self.log_path, "ab")
-        args = ["--config", str(config_path), "consumer"]
+        args = ["--config", str(config_path), "consumer", *options]
         if workers:
             args += ["--workers", str(workers)]
         self.process = subprocess.Popen(_command(*args), stdout=self._log, stderr=subprocess.STDOUT)

@@ -91,13 +91,14 @@ class Heartbeat:
 
 class ConsumerRuntime:
     def __init__(self, config, kind: str = "external", workers: int | None = None,
-                 handle_signals: bool = True):
+                 handle_signals: bool = True, metrics=None):
         from tui_notifier.delivery.service import connect
 
         self.config = config
         self.kind = kind
         self.workers = workers or config.consumer.workers
         self.handle_signals = handle_signals
+        self.metrics = metrics
         self.service = connect(config)
         self.heartbeat = Heartbeat(self.service.identity, kind)
         self.engine: Engine | None = None
@@ -107,6 +108,7 @@ class ConsumerRuntime:
     def _build(self) -> None:
         owner = self.heartbeat.start()
         self.engine = Engine(self.config, owner=owner)
+        self.engine.metrics = self.metrics
         self.service.tasks.engine = self.engine
         self.consumer = NotifierConsumer(
             self.service.huey, self.engine, self.config.consumer.tick_seconds, self.handle_signals,
@@ -147,4 +149,6 @@ class ConsumerRuntime:
         if self.service.tasks.engine is self.engine:
             self.service.tasks.engine = None
         self.heartbeat.stop()
+        if self.metrics is not None:
+            self.metrics.close()
         log.info("consumer %s stopped", self.heartbeat.id)

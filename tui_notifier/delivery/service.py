@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from tui_notifier.clock import utcnow
+from tui_notifier.clock import utcnow, wall_clock
 from tui_notifier.core import dispatches, sending
 from tui_notifier.delivery.engine import CONSUMER_STALE_SECONDS
 from tui_notifier.delivery.queue import make_huey, queue_identity
@@ -40,9 +40,8 @@ class Service:
         """Wake the engine at the dispatch's start, or now if that has come."""
         if dispatch.status not in (DispatchStatus.SCHEDULED, DispatchStatus.RUNNING):
             return
-        wait = (dispatch.start_at - utcnow()).total_seconds()
-        if wait > 0.2:
-            self.tasks.start_dispatch.schedule((str(dispatch.id),), delay=wait)
+        if (dispatch.start_at - utcnow()).total_seconds() > 0.2:
+            self.tasks.start_dispatch.schedule((str(dispatch.id),), eta=wall_clock(dispatch.start_at))
         else:
             self.wake(dispatch.id)
 

@@ -2,7 +2,8 @@
 
 A batch that comes back full enqueues the next one before it starts sending, so the next
 claim is made by another worker while this batch is on the wire. The periodic `tick`
-(every `consumer.tick_seconds`, see runtime.py) wakes what nobody is working on.
+(every `consumer.tick_seconds`, see runtime.py) wakes what nobody is working on and hands
+the daily summary e-mail, when due, to a worker, so a slow mail server never delays a tick.
 """
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def register_tasks(huey, tick_seconds: float) -> Tasks:
     def poll_reports():
         tasks.need_engine().poll_reports(on_more=poll_reports)
 
+    @huey.task(name="daily_summary")
+    def daily_summary():
+        tasks.need_engine().mail_daily_summary()
+
     @huey.periodic_task(crontab(), name="tick", expires=_dt.timedelta(seconds=max(3 * tick_seconds, 3)))
     def tick():
         report = tasks.need_engine().tick()
@@ -47,6 +52,8 @@ def register_tasks(huey, tick_seconds: float) -> Tasks:
             send_batch(str(dispatch_id))
         if report.poll_reports:
             poll_reports()
+        if report.mail_summary:
+            daily_summary()
 
     @huey.on_shutdown(name="close_database")
     def close_database():
@@ -56,5 +63,6 @@ def register_tasks(huey, tick_seconds: float) -> Tasks:
     tasks.start_dispatch = start_dispatch
     tasks.send_batch = send_batch
     tasks.poll_reports = poll_reports
+    tasks.daily_summary = daily_summary
     tasks.tick = tick
     return tasks
