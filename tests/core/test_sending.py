@@ -67,6 +67,33 @@ def test_fan_out_happens_once_and_not_before_the_start(db):
     assert Message.select().count() == 3
 
 
+def test_consumers_fanning_out_at_once_start_the_dispatch_exactly_once(db):
+    import threading
+
+    from tui_notifier.db import database
+
+    clients(20_000)
+    d = dispatch()
+    results, barrier = [], threading.Barrier(6)
+
+    def race():
+        try:
+            barrier.wait()
+            results.append(sending.fan_out(d.id, now=T0))
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=race) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(r.started for r in results) == [False] * 5 + [True]
+    assert Dispatch.get_by_id(d.id).status == DispatchStatus.RUNNING
+    assert Message.select().count() == 20_000
+
+
 def test_a_dispatch_nobody_matches_finishes_at_once(db):
     clients(2, code="900")
     d = dispatch(operator_codes=["999"])

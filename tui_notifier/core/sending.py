@@ -165,10 +165,16 @@ def _insert_messages(dispatch: Dispatch, now: _dt.datetime) -> int:
 
 def fan_out(dispatch_id, now: _dt.datetime | None = None) -> FanOut:
     """Start a due dispatch: create its messages and make it `running` (or `finished` when
-    nobody matches). A dispatch not due, not `scheduled`, or already fanned out is left alone."""
+    nobody matches). A dispatch not due, not `scheduled`, or already fanned out is left alone.
+
+    Several consumers may try at once: the dispatch row is locked first (on SQLite the
+    immediate write transaction does it), so exactly one fans out and the others see it done."""
     now = _now(now)
     with database.atomic():
-        d = Dispatch.get_or_none(Dispatch.id == _uuid(dispatch_id))
+        query = Dispatch.select().where(Dispatch.id == _uuid(dispatch_id))
+        if _is_postgres():
+            query = query.for_update()
+        d = query.first()
         if (d is None or d.fanned_out_at is not None or d.status != DispatchStatus.SCHEDULED
                 or d.start_at > now or d.end_at <= now):
             return FanOut()

@@ -1,0 +1,69 @@
+"""Several `tui-notifier consumer` processes on Redis + PostgreSQL share every dispatch:
+each message is accepted once, a consumer that dies loses nothing, periodic work runs once."""
+from __future__ import annotations
+
+import time
+
+from servers import Inbox
+from tui_notifier.delivery.harness import add_clients, wait_for
+from tui_notifier.models import Message
+
+
+def sent_lines(consumer) -> int:
+    return sum(1 for line in consumer.log().splitlines() if " sent http=" in line)
+
+
+def test_three_consumers_send_20000_messages_each_accepted_once(stack):
+    stack.configure()
+    add_clients(20_000)
+    consumers = [stack.consumer(f"c{i}") for i in range(3)]
+    d = stack.dispatch(lasts=300)
+
+    stack.wait_status(d.id, "finished", timeout=180)
+
+    assert stack.counts(d.id) == {"sent": 20_000}
+    stats = stack.emulator.stats()
+    assert stats["accepted"] == 20_000 and stats["repeats"] == {}
+    shares = [sent_lines(c) for c in consumers]
+    assert sum(shares) == 20_000
+    assert all(share > 0 for share in shares), shares
+
+
+def test_a_consumer_killed_mid_dispatch_loses_nothing_and_repeats_only_its_requests_in_flight(stack):
+    stack.configure(sending={"rate_limit": 300})
+    add_clients(3000)
+    victim, *others = [stack.consumer(f"c{i}") for i in range(3)]
+    d = stack.dispatch(lasts=300)
+    wait_for(lambda: sent_lines(victim) >= 100, timeout=30, what="the victim sending")
+
+    victim.kill()
+    in_flight = {str(m.id) for m in Message.select().where(Message.status == "sending")}
+
+    stack.wait_status(d.id, "finished", timeout=90)
+    assert stack.counts(d.id) == {"sent": 3000}
+    stats = stack.emulator.stats()
+    assert stats["accepted"] == 3000
+    assert set(stats["repeats"]) <= in_flight
+    assert all(c.alive() for c in others)
+    assert "lease lost" in "".join(c.log() for c in others) or not in_flight
+
+
+def test_periodic_work_runs_once_across_three_consumers(stack):
+    inbox = Inbox().start()
+    try:
+        stack.configure(report_email={"enabled": True, "at": "00:00", "to": ["ops@example.org"],
+                                      "host": "127.0.0.1", "port": inbox.port})
+        add_clients(50)
+        consumers = [stack.consumer(f"c{i}") for i in range(3)]
+        d = stack.dispatch(start_in=2)
+        stack.wait_status(d.id, "finished", timeout=20)
+        wait_for(lambda: inbox.messages, timeout=10, what="the daily summary")
+        time.sleep(4)
+
+        logs = "".join(c.log() for c in consumers)
+        assert logs.count(f"dispatch={d.id} started: 50 messages created") == 1
+        assert logs.count(f"dispatch={d.id} finished") == 1
+        assert logs.count("daily summary mailed") == 1
+        assert len(inbox.messages) == 1
+    finally:
+        inbox.stop()
