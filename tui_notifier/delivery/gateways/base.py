@@ -162,7 +162,7 @@ def _environment_once(session, url: str) -> None:
     session.trust_env = False
     session.proxies.update(requests.utils.get_environ_proxies(url) if url else {})
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
+    if bundle and url.startswith("https:"):
         session.verify = bundle
 
 
