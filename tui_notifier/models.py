@@ -134,6 +134,7 @@ class Message(BaseModel):
             (("dispatch", "client"), True),
             (("dispatch", "status", "next_attempt_at"), False),
             (("status", "next_attempt_at"), False),
+            (("sent_at",), False),
         )
 
 

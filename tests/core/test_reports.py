@@ -138,3 +138,22 @@ def test_a_messages_history_lists_its_attempts_and_delivery_reports_in_order(new
 def test_the_history_of_a_missing_message_is_not_found(db):
     with pytest.raises(NotFound):
         message_history(12345)
+
+
+def test_send_rates_count_each_dispatchs_sends_per_second_of_the_last_minute(new_dispatch, give_messages, now):
+    from tui_notifier.core.reports import sends_per_second, sends_per_second_of
+
+    first, second, quiet = new_dispatch(), new_dispatch(), new_dispatch()
+    ages = {first: [0.5, 0.7, 30.2, 59.9, 61, 3600], second: [1.5]}
+    for dispatch, seconds_ago in ages.items():
+        for message, age in zip(give_messages(dispatch, sent=len(seconds_ago)), seconds_ago):
+            Message.update(sent_at=now - dt.timedelta(seconds=age)).where(Message.id == message.id).execute()
+
+    rates = sends_per_second_of([first.id, second.id, quiet.id], now, 60)
+
+    assert rates[first.id][59] == 2 and rates[first.id][29] == 1 and rates[first.id][0] == 1
+    assert sum(rates[first.id]) == 4
+    assert rates[second.id][58] == 1 and sum(rates[second.id]) == 1
+    assert rates[quiet.id] == [0] * 60
+    assert sends_per_second(str(first.id), now, 60) == rates[first.id]
+    assert sends_per_second_of([], now) == {}

@@ -6,6 +6,7 @@ filter_tag__code, created, completed, error, timeout`) plus richer keys.
 """
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -154,15 +155,30 @@ def message_history(message_id: int) -> MessageHistory:
 def sends_per_second(dispatch_id, now, seconds: int = 60) -> list[int]:
     """Messages of a dispatch sent in each of the last `seconds` seconds before `now`, oldest
     first: the dashboard's send-rate sparkline and ETA."""
+    return sends_per_second_of([dispatch_id], now, seconds)[_uuid_of(dispatch_id)]
+
+
+def sends_per_second_of(dispatch_ids, now, seconds: int = 60) -> dict:
+    """`sends_per_second` of several dispatches in one query over the recent sends only:
+    {dispatch UUID: counts}. Grouped by the second first, so the planner walks the `sent_at`
+    index rather than a dispatch's every message."""
+    ids = [_uuid_of(d) for d in dispatch_ids]
+    out = {d: [0] * seconds for d in ids}
+    if not ids:
+        return out
     since = to_millis(now) - seconds * 1000
     bucket = (Message.sent_at - pw.Value(since, converter=False)) / pw.Value(1000, converter=False)
     query = (
-        Message.select(bucket.alias("b"), pw.fn.COUNT(pw.SQL("*")))
-        .where((Message.dispatch == dispatch_id) & (Message.sent_at >= pw.Value(since, converter=False)))
-        .group_by(pw.SQL("b"))
+        Message.select(bucket.alias("b"), Message.dispatch, pw.fn.COUNT(pw.SQL("*")))
+        .where(Message.sent_at >= pw.Value(since, converter=False))
+        .group_by(pw.SQL("b"), Message.dispatch)
     )
-    counts = [0] * seconds
-    for index, n in query.tuples():
-        if 0 <= index < seconds:
+    for index, dispatch, n in query.tuples():
+        counts = out.get(_uuid_of(dispatch))
+        if counts is not None and 0 <= index < seconds:
             counts[int(index)] = n
-    return counts
+    return out
+
+
+def _uuid_of(dispatch_id) -> uuid.UUID:
+    return dispatch_id if isinstance(dispatch_id, uuid.UUID) else uuid.UUID(str(dispatch_id))

@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Sparkline, Static
 
-from tui_notifier.core.reports import DispatchReport, all_reports, sends_per_second, top_errors
+from tui_notifier.core.reports import DispatchReport, all_reports, sends_per_second_of, top_errors
 from tui_notifier.models import Dispatch, DispatchStatus, MessageStatus
 from tui_notifier.tui.formatting import duration, local_time, number, short_id
 from tui_notifier.tui.screens.compose import ComposeScreen
@@ -65,11 +65,11 @@ def read_figures(selected: str | None, now: _dt.datetime) -> Figures:
     if selected not in keys:
         selected = reports[0].dispatch.id.hex if reports else None
     figures = Figures(now, reports, selected=selected)
-    for report in reports:
-        key = report.dispatch.id.hex
-        live = report.dispatch.status in (DispatchStatus.RUNNING, DispatchStatus.PAUSED)
-        if live or key == selected:
-            figures.rates[key] = sends_per_second(report.dispatch.id, now, RATE_WINDOW)
+    watched = [r.dispatch.id for r in reports
+               if r.dispatch.status in (DispatchStatus.RUNNING, DispatchStatus.PAUSED)
+               or r.dispatch.id.hex == selected]
+    for dispatch_id, series in sends_per_second_of(watched, now, RATE_WINDOW).items():
+        figures.rates[dispatch_id.hex] = series
     if selected is not None:
         figures.errors = top_errors(selected, limit=5)
     return figures
@@ -102,6 +102,7 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
         super().__init__(**kwargs)
         self.figures: Figures | None = None
         self._order: list[str] = []
+        self._shown: dict[str, object] = {}
 
     def compose(self) -> ComposeResult:
         yield StatusHeader("reports")
@@ -131,8 +132,13 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
         errors.add_column("Count", key="n", width=9)
         errors.add_column("Reason", key="reason")
         self.query_one("#empty").display = False
-        self._timer = self.set_interval(self.REFRESH_SECONDS, self.refresh_figures)
-        self.refresh_figures()
+        self._timer = self.set_interval(self.REFRESH_SECONDS, self._tick)
+
+    def _tick(self) -> None:
+        """The once-a-second refresh; skipped while the last read is still running, so slow
+        reads never pile up on a big database."""
+        if not self.reading("figures"):
+            self.refresh_figures()
 
     def on_screen_resume(self) -> None:
         self._timer.resume()
@@ -174,7 +180,9 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
         table.set_class(empty, "-empty")
         self.query_one("#report-detail").display = not empty
         self._show_detail(figures)
-        self.refresh_bindings()
+        selected = self.selected_dispatch()
+        if self._changed("bindings", selected.status if selected else None):
+            self.refresh_bindings()
         if self._cursor_key() != figures.selected and not empty:
             self.refresh_figures()
 
@@ -192,22 +200,36 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
         if report is None:
             return
         d = report.dispatch
-        self.query_one("#report-title", Static).update(Content.assemble(
-            Content.styled(f"Dispatch {short_id(d.id)} · {d.status}", "bold"),
-            f" · {local_time(d.start_at, d.timezone)} – {local_time(d.end_at, d.timezone)} {d.timezone} · ",
-            literal(one_line(d.message_text, 80)),
-        ))
+        title = (d.id, d.status, d.start_at, d.end_at, d.timezone, d.message_text)
+        if self._changed("title", title):
+            self.query_one("#report-title", Static).update(Content.assemble(
+                Content.styled(f"Dispatch {short_id(d.id)} · {d.status}", "bold"),
+                f" · {local_time(d.start_at, d.timezone)} – {local_time(d.end_at, d.timezone)} {d.timezone} · ",
+                literal(one_line(d.message_text, 80)),
+            ))
         self.query_one("#report-progress", ProgressBar).update(total=max(report.total, 1), progress=report.done)
-        self.query_one("#report-counts", Static).update(counts_line(report))
+        if self._changed("counts", tuple(report.counts.get(s, 0) for s in MessageStatus.ALL)):
+            self.query_one("#report-counts", Static).update(counts_line(report))
         series = figures.rates.get(figures.selected, [0] * RATE_WINDOW)
-        self.query_one("#rate-spark", Sparkline).data = series
-        self.query_one("#rate-line", Static).update(literal(self._rate_line(report, figures)))
-        errors = self.query_one("#top-errors", DataTable)
-        errors.clear()
-        for reason, n in figures.errors:
-            errors.add_row(cell(number(n)), cell(one_line(reason, 300)))
-        if not figures.errors:
-            errors.add_row(cell(""), cell("none", "dim"))
+        if self._changed("spark", tuple(series)):
+            self.query_one("#rate-spark", Sparkline).data = series
+        rate_line = self._rate_line(report, figures)
+        if self._changed("rate", rate_line):
+            self.query_one("#rate-line", Static).update(literal(rate_line))
+        if self._changed("errors", tuple(figures.errors)):
+            errors = self.query_one("#top-errors", DataTable)
+            errors.clear()
+            for reason, n in figures.errors:
+                errors.add_row(cell(number(n)), cell(one_line(reason, 300)))
+            if not figures.errors:
+                errors.add_row(cell(""), cell("none", "dim"))
+
+    def _changed(self, part: str, value) -> bool:
+        """Whether `part` of the screen shows something else now (and remember it)."""
+        if self._shown.get(part, self) == value:
+            return False
+        self._shown[part] = value
+        return True
 
     def _rate_line(self, report: DispatchReport, figures: Figures) -> str:
         d = report.dispatch

@@ -30,12 +30,19 @@ class BackgroundReads:
                            group: str = "read",
                            failed: Callable[[BaseException], None] | None = None) -> Worker:
         pending = self.__dict__.setdefault("_pending_reads", {})
+        for superseded in [w for w in pending if w.is_cancelled]:
+            del pending[superseded]
         worker = self.run_worker(
             _closing(fetch), thread=True, exclusive=True, group=f"{id(self)}-{group}",
             exit_on_error=False, name=group,
         )
         pending[worker] = (apply, failed)
         return worker
+
+    def reading(self, group: str = "read") -> bool:
+        """Whether a read of `group` is still running."""
+        return any(worker.name == group and not worker.is_cancelled and not worker.is_finished
+                   for worker in self.__dict__.get("_pending_reads", {}))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         pending = self.__dict__.get("_pending_reads", {})
