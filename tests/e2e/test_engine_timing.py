@@ -63,3 +63,26 @@ def test_a_restarted_consumer_carries_on_with_due_dispatches_by_itself(stack):
     stack.wait_status(d.id, "finished", timeout=15)
     stack.wait_status(later.id, "finished", timeout=15)
     assert stack.counts(later.id) == {"sent": 150}
+
+
+def test_moving_the_end_of_a_running_dispatch_earlier_stops_it_there_and_later_lets_it_finish(stack):
+    from tui_notifier.core.dispatches import update_dispatch
+
+    stack.configure(sending={"rate_limit": 40})
+    add_clients(200)
+    stack.consumer()
+    cut = stack.dispatch(lasts=600)
+    wait_for(lambda: stack.emulator.stats()["accepted"] >= 20, timeout=10, what="sending")
+
+    new_end = utcnow() + dt.timedelta(seconds=1.5)
+    update_dispatch(cut.id, end=new_end)
+    stack.wait_status(cut.id, "finished", timeout=6)
+    got = stack.counts(cut.id)
+    assert set(got) == {"sent", "timeout"} and got["timeout"] > 50, got
+    assert max(a.at for a in stack.attempts(cut.id)) < new_end
+
+    extended = stack.dispatch(lasts=2, text="extended")
+    wait_for(lambda: stack.counts(extended.id).get("sent", 0) >= 10, timeout=10, what="sending")
+    update_dispatch(extended.id, end=utcnow() + dt.timedelta(seconds=60))
+    stack.wait_status(extended.id, "finished", timeout=20)
+    assert stack.counts(extended.id) == {"sent": 200}
