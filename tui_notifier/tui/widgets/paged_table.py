@@ -70,13 +70,17 @@ class PagedTable(BackgroundReads, DataTable):
         return self._source
 
     def set_source(self, source: PageSource) -> None:
-        """Show `source` from its first page (a new search, another dispatch...)."""
+        """Show `source` from its first page (a new search, another dispatch...). Before the
+        first layout the read waits for it, so the page is read once, at the height it gets."""
         self._source = source
         self._generation += 1
         self._busy = False
         self._queued = []
         self.total = None
-        self._request(_Request("first", "top"))
+        if self.scrollable_content_region.height <= 0:
+            self.call_after_refresh(self._request, _Request("first", "top"))
+        else:
+            self._request(_Request("first", "top"))
         self._count()
 
     def refresh_page(self, recount: bool = True) -> None:
