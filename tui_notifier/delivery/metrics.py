@@ -12,11 +12,11 @@ import logging
 from tui_notifier.core import reports, sending
 from tui_notifier.core.sending import Result
 from tui_notifier.db import database
+from tui_notifier.delivery.engine import CONSUMER_STALE_SECONDS
 
 log = logging.getLogger("tui_notifier.metrics")
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-FRESH_CONSUMER_SECONDS = 10.0
 
 
 class MetricsError(Exception):
@@ -49,7 +49,7 @@ class _StoredState:
         try:
             with database.connection_context():
                 messages, dispatches = reports.totals()
-                alive = len(sending.consumers(queue=self.queue, fresh_seconds=FRESH_CONSUMER_SECONDS))
+                alive = len(sending.consumers(queue=self.queue, fresh_seconds=CONSUMER_STALE_SECONDS))
         except Exception as exc:
             log.warning("metrics: database not readable: %s", exc)
             up.add_metric([], 0)
