@@ -202,6 +202,7 @@ async def test_load_a_yaml_file_with_progress_and_a_report(tui_config, tmp_path)
         assert "3 rows: 3 created, 0 updated, 0 skipped, 0 bad." in summary
         bar = screen.query_one("#load-progress")
         assert bar.percentage == 1.0
+        assert app.focused is screen.query_one("#path")
         await pilot.press("escape")
         await settle(pilot)
         assert count_clients() == 3
@@ -225,6 +226,7 @@ async def test_a_file_with_bad_rows_loads_nothing_and_lists_them_by_line(tui_con
         assert [r[0] for r in rows] == ["2", "3"]
         assert rows[0][2] == "phone" and "'not a phone'" in rows[0][3]
         assert rows[1][2] == "timezone" and "[/]Nowhere" in rows[1][3]
+        assert app.focused is errors, "the operator goes on to read the bad rows"
         assert count_clients() == 0
         screen.query_one("#skip_invalid").value = True
         await pilot.click("#load")
@@ -244,4 +246,5 @@ async def test_an_unusable_path_is_named_beside_the_path(tui_config):
         await pilot.press(*"missing.yaml", "enter")
         await settle(pilot, 3)
         assert "missing.yaml: no such file" in str(screen.query_one("#error-path").render())
+        assert app.focused is screen.query_one("#path")
         assert not screen.loading

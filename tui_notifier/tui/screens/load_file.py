@@ -110,11 +110,12 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
         if event.error is not None:
             summary.update(literal("Nothing was loaded."))
             if isinstance(event.error, LoadError):
-                self.show_error("path", str(event.error))
+                at_fault = self.show_error("path", str(event.error))
             elif isinstance(event.error, ValidationError):
-                self.show_error(event.error.field, event.error.message)
+                at_fault = self.show_error(event.error.field, event.error.message)
             else:
-                self.show_error("form", str(event.error))
+                at_fault = self.show_error("form", str(event.error))
+            self._focus_after_layout(at_fault or self.query_one("#path", Input))
             return
         result = event.result
         if result.written:
@@ -127,6 +128,12 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
         table.display = bool(result.errors)
         self.query_one("#load-progress", ProgressBar).update(total=max(result.total, 1),
                                                              progress=max(result.total, 1))
+        self._focus_after_layout(table if result.errors else self.query_one("#path", Input))
+
+    def _focus_after_layout(self, widget) -> None:
+        """Where the operator goes on from; set once the dialog has grown to its new size, since a
+        relayout that briefly hides the focused widget would otherwise hand the focus to any button."""
+        self.call_after_refresh(widget.focus)
 
     def action_close(self) -> None:
         self.dismiss(self.result)
