@@ -8,6 +8,7 @@ from tui_notifier.clock import UTC
 from tui_notifier.config import ConfigError, parse_config
 from tui_notifier import mail
 from tui_notifier.core import clients, dispatches
+from tui_notifier.core.summary import claim_period, release_period
 from tui_notifier.models import Dispatch, Message, MessageStatus
 
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -68,6 +69,24 @@ def test_a_mail_server_that_is_down_is_retried_later_with_a_doubling_wait(db, sm
     assert mail.send_daily_summary_if_due(up, NOW + dt.timedelta(seconds=185)) is True
     assert len(smtp.messages) == 1
     assert mail.summary_due(up, NOW + dt.timedelta(hours=1)) is False
+
+
+def test_a_consumer_that_died_while_mailing_leaves_the_day_to_another_after_its_lease(db, smtp):
+    config = _config(smtp.port)
+    dead = claim_period(mail.CHECKPOINT, "2026-11-22", NOW, lease=mail.CLAIM_LEASE)
+    assert dead is not None and dead.attempt == 1
+
+    within = NOW + dt.timedelta(seconds=mail.CLAIM_LEASE - 1)
+    assert mail.summary_due(config, within) is False
+    assert mail.send_daily_summary_if_due(config, within) is False
+    after = NOW + dt.timedelta(seconds=mail.CLAIM_LEASE + 1)
+    assert mail.summary_due(config, after) is True
+    assert mail.send_daily_summary_if_due(config, after) is True
+    assert len(smtp.messages) == 1
+
+    release_period(dead, after)
+    assert mail.summary_due(config, after + dt.timedelta(hours=2)) is False, \
+        "a claim that was taken over cannot undo the work of its successor"
 
 
 def test_the_retry_wait_is_configurable_and_must_be_positive():

@@ -2,7 +2,7 @@
 
 Of several consumers sharing a database one sends it (`core.summary.claim_period`); a mail
 server that is down is logged and tried again after `report_email.retry_seconds`, doubling
-up to an hour, never fatal.
+up to an hour, never fatal; a consumer that dies while mailing leaves the day to another.
 """
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ import pytz
 
 from tui_notifier.clock import utcnow
 from tui_notifier.config import Config, ReportEmailConfig
-from tui_notifier.core.summary import claim_period, daily_summary, period_pending, release_period
+from tui_notifier.core.summary import (claim_period, complete_period, daily_summary, period_pending,
+                                       release_period)
 
 log = logging.getLogger("tui_notifier.mail")
 CHECKPOINT = "report_email"
+CLAIM_LEASE = 600.0
+"""Seconds a consumer has to mail the day's summary before, presumed dead, another may."""
 
 
 class MailError(Exception):
@@ -81,13 +84,14 @@ def send_daily_summary_if_due(config: Config, now: _dt.datetime | None = None) -
     frees the day for another try after a back-off; it never raises MailError."""
     now = now or utcnow()
     period = due_period(config.report_email, now)
-    attempt = claim_period(CHECKPOINT, period, now) if period is not None else 0
-    if not attempt:
+    claim = claim_period(CHECKPOINT, period, now, lease=CLAIM_LEASE) if period is not None else None
+    if claim is None:
         return False
     try:
         send_summary_now(config, now)
     except MailError as exc:
-        delay = release_period(CHECKPOINT, period, attempt, now, first_delay=config.report_email.retry_seconds)
-        log.warning("daily summary not sent (attempt %d), next try in %ds: %s", attempt, delay, exc)
+        delay = release_period(claim, now, first_delay=config.report_email.retry_seconds)
+        log.warning("daily summary not sent (attempt %d), next try in %ds: %s", claim.attempt, delay, exc)
         return False
+    complete_period(claim, now)
     return True

@@ -126,35 +126,56 @@ def period_pending(name: str, period: str, now: _dt.datetime | None = None) -> b
     return _claimable(row.value if row else "", period, now or utcnow())
 
 
-def claim_period(name: str, period: str, now: _dt.datetime | None = None) -> int:
+@dataclass(frozen=True)
+class PeriodClaim:
+    """The right to do the work of (`name`, `period`) once; `marker` is what the database holds
+    while the work runs, so that finishing or failing it touches this claim and no later one."""
+
+    name: str
+    period: str
+    attempt: int
+    marker: str
+
+
+def claim_period(name: str, period: str, now: _dt.datetime | None = None,
+                 lease: float = 600.0) -> PeriodClaim | None:
     """A compare-and-set in the database that lets exactly one caller do the work of
-    (`name`, `period`): it gets the attempt number (1, or one more than the failures so far),
-    every other caller 0. A failed period is claimable again once its retry time has come."""
+    (`name`, `period`); every other caller gets None. The attempt number is 1, or one more than
+    the tries so far. A claim not finished within `lease` seconds (its holder died) counts as a
+    failed try, so the period is claimable again then; a failed period once its retry time has come."""
     now = now or utcnow()
     with database.atomic():
         Checkpoint.insert(name=name, value="", updated_at=now).on_conflict_ignore().execute()
         seen = Checkpoint.get(Checkpoint.name == name).value
         if not _claimable(seen, period, now):
-            return 0
+            return None
+        retry = _parse_retry(seen, period)
+        attempt = retry[0] + 1 if retry else 1
+        marker = _retry_marker(period, attempt, now + _dt.timedelta(seconds=lease))
         claimed = (
-            Checkpoint.update(value=period, updated_at=now)
+            Checkpoint.update(value=marker, updated_at=now)
             .where((Checkpoint.name == name) & (Checkpoint.value == seen))
             .execute()
         )
-    if claimed != 1:
-        return 0
-    retry = _parse_retry(seen, period)
-    return retry[0] + 1 if retry else 1
+    return PeriodClaim(name, period, attempt, marker) if claimed == 1 else None
 
 
-def release_period(name: str, period: str, attempt: int, now: _dt.datetime | None = None,
+def complete_period(claim: PeriodClaim, now: _dt.datetime | None = None) -> None:
+    """The claimed work is done: nobody does it again for this period."""
+    _settle_claim(claim, claim.period, now or utcnow())
+
+
+def release_period(claim: PeriodClaim, now: _dt.datetime | None = None,
                    first_delay: float = 60.0, max_delay: float = 3600.0) -> float:
-    """Undo the claim of `attempt` whose work failed: the period may be claimed again after a
-    delay that doubles with each failed attempt, up to `max_delay`. Returns the delay."""
+    """The claimed work failed: the period may be claimed again after a delay that doubles with
+    each failed attempt, up to `max_delay`. Returns the delay."""
     now = now or utcnow()
-    delay = min(first_delay * 2 ** (max(attempt, 1) - 1), max_delay)
-    marker = _retry_marker(period, attempt, now + _dt.timedelta(seconds=delay))
-    with database.atomic():
-        Checkpoint.update(value=marker, updated_at=now).where(
-            (Checkpoint.name == name) & (Checkpoint.value == period)).execute()
+    delay = min(first_delay * 2 ** (max(claim.attempt, 1) - 1), max_delay)
+    _settle_claim(claim, _retry_marker(claim.period, claim.attempt, now + _dt.timedelta(seconds=delay)), now)
     return delay
+
+
+def _settle_claim(claim: PeriodClaim, value: str, now: _dt.datetime) -> None:
+    with database.atomic():
+        Checkpoint.update(value=value, updated_at=now).where(
+            (Checkpoint.name == claim.name) & (Checkpoint.value == claim.marker)).execute()
