@@ -42,7 +42,9 @@ def make_app(config: Config, **kwargs):
     from tui_notifier.tui.app import NotifierApp
 
     kwargs.setdefault("clock", fixed_clock)
-    return NotifierApp(config, **kwargs)
+    app = NotifierApp(config, **kwargs)
+    app.NOTIFICATION_TIMEOUT = 600  # tests read app._notifications; a slow machine must not expire them
+    return app
 
 
 async def settle(pilot, rounds: int = 2) -> None:

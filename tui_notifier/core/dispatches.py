@@ -172,6 +172,32 @@ def _check_times(start: _dt.datetime, end: _dt.datetime, now: _dt.datetime) -> N
         raise ValidationError("end", "the end is already in the past")
 
 
+def dispatch_problems(start, end, text, timezone="UTC", operator_codes=None, tags=None,
+                      window=None, now: _dt.datetime | None = None) -> list[ValidationError]:
+    """Every problem of a new dispatch's fields at once (a form shows them all together), in
+    the order of the form; empty when `create_dispatch` would accept them."""
+    now = now or utcnow()
+    problems: list[ValidationError] = []
+
+    def check(clean, *args):
+        try:
+            return clean(*args)
+        except ValidationError as exc:
+            problems.append(exc)
+            return None
+
+    check(clean_text, text)
+    zone = check(clean_timezone, timezone)
+    start_at = check(parse_instant, start, zone or "UTC", "start")
+    end_at = check(parse_instant, end, zone or "UTC", "end")
+    check(clean_operator_codes, operator_codes)
+    check(clean_tags, tags)
+    check(parse_window, window)
+    if start_at is not None and end_at is not None:
+        check(_check_times, start_at, end_at, now)
+    return problems
+
+
 def create_dispatch(start, end, text, timezone="UTC", operator_codes=None, tags=None,
                     window=None, now: _dt.datetime | None = None) -> Dispatch:
     now = now or utcnow()

@@ -1,25 +1,26 @@
 """Add or edit one client; the core's validation message appears beside the field at fault."""
 from __future__ import annotations
 
-import pytz
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from tui_notifier.core.clients import add_client, update_client
-from tui_notifier.core.errors import Conflict, CoreError, ValidationError
+from tui_notifier.core.errors import Conflict, ValidationError
 from tui_notifier.models import Client
+from tui_notifier.tui.widgets.background import BackgroundReads
 from tui_notifier.tui.widgets.form import FieldErrors, form_field
 from tui_notifier.tui.widgets.literal import literal
+from tui_notifier.tui.widgets.timezone import TimezoneInput
 
-TIMEZONES = SuggestFromList(pytz.common_timezones, case_sensitive=False)
+FIELDS = ("phone", "operator_code", "tag", "timezone")
 
 
-class ClientFormScreen(FieldErrors, ModalScreen[Client | None]):
-    """Dismissed with the saved client, or None when the operator backs out."""
+class ClientFormScreen(BackgroundReads, FieldErrors, ModalScreen[Client | None]):
+    """Dismissed with the saved client, or None when the operator backs out. The save runs in
+    a worker, with Save disabled until it ends."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -33,7 +34,7 @@ class ClientFormScreen(FieldErrors, ModalScreen[Client | None]):
     def compose(self) -> ComposeResult:
         c = self.client
         title = "Add a client" if c is None else f"Edit client {c.id}"
-        with Vertical(id="dialog", classes="client-form"):
+        with VerticalScroll(id="dialog", classes="client-form"):
             yield Label(literal(title), classes="dialog-title")
             yield form_field("Phone", Input(c.phone if c else "", placeholder="79001234567",
                                             id="phone"), "phone")
@@ -42,38 +43,48 @@ class ClientFormScreen(FieldErrors, ModalScreen[Client | None]):
                                                     max_length=3), "operator_code",
                              hint="3 digits; left empty, taken from phone digits 2–4")
             yield form_field("Tag", Input(c.tag if c else "", placeholder="optional", id="tag"), "tag")
-            yield form_field("Time zone", Input(c.timezone if c else "UTC", suggester=TIMEZONES,
-                                                id="timezone"), "timezone")
+            yield form_field("Time zone", TimezoneInput(c.timezone if c else "UTC", id="timezone"), "timezone",
+                             hint="Enter or → takes the completion shown")
             yield Static(literal(""), id="error-form", classes="field-error")
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
+            yield Static(literal("ctrl+s save · Esc cancel"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#phone", Input).focus()
 
     def values(self) -> dict:
-        return {name: self.query_one(f"#{name}", Input).value
-                for name in ("phone", "operator_code", "tag", "timezone")}
+        return {name: self.query_one(f"#{name}", Input).value for name in FIELDS}
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "save" and self.busy("save"):
+            return None
+        return True
 
     def action_save(self) -> None:
+        if self.busy("save"):
+            return
         self.clear_errors()
         values = self.values()
         values["operator_code"] = values["operator_code"].strip() or None
-        try:
-            if self.client is None:
-                client = add_client(**values)
-            else:
-                client = update_client(self.client.id, **values)
-        except (ValidationError, Conflict) as exc:
-            target = self.show_error(exc.field, exc.message)
+        client = self.client
+
+        def save():
+            if client is None:
+                return add_client(**values)
+            return update_client(client.id, **values)
+
+        self.call_in_background(save, self.dismiss, group="save", failed=self._not_saved,
+                                controls=self.query("#save"))
+
+    def _not_saved(self, error: BaseException) -> None:
+        if isinstance(error, (ValidationError, Conflict)):
+            target = self.show_error(error.field, error.message)
             if target is not None:
                 target.focus()
-            return
-        except CoreError as exc:
-            self.show_error("form", str(exc))
-            return
-        self.dismiss(client)
+        else:
+            self.show_error("form", str(error))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -9,11 +9,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from tui_notifier.core.clients import ClientFilter, count_clients, delete_client, list_clients
-from tui_notifier.core.errors import CoreError
 from tui_notifier.models import Client
 from tui_notifier.tui.screens.client_form import ClientFormScreen
 from tui_notifier.tui.screens.confirm import ConfirmScreen
 from tui_notifier.tui.screens.load_file import LoadFileScreen, describe_result
+from tui_notifier.tui.widgets.background import BackgroundReads
 from tui_notifier.tui.widgets.header import StatusHeader
 from tui_notifier.tui.widgets.literal import cell, literal
 from tui_notifier.tui.widgets.paged_table import PagedTable
@@ -48,7 +48,7 @@ def client_label(client: Client) -> str:
     return f"{client.phone}" + (f" (tag {client.tag})" if client.tag else "")
 
 
-class ClientsScreen(Screen):
+class ClientsScreen(BackgroundReads, Screen):
     AUTO_FOCUS = "#clients-table"
     BINDINGS = [
         Binding("a", "add", "Add"),
@@ -123,6 +123,11 @@ class ClientsScreen(Screen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_edit()
 
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "delete" and self.busy("delete"):
+            return None
+        return True
+
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
 
@@ -158,16 +163,13 @@ class ClientsScreen(Screen):
         if client is None:
             return
 
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                delete_client(client.id)
-            except CoreError as exc:
-                self.notify(str(exc), severity="error", markup=False)
-                return
+        def deleted(_result) -> None:
             self.notify(f"Deleted client {client_label(client)}", title="Deleted", markup=False)
             self.table.refresh_page()
+
+        def answered(yes: bool | None) -> None:
+            if yes and not self.busy("delete"):
+                self.call_in_background(lambda: delete_client(client.id), deleted, group="delete")
 
         self.app.push_screen(ConfirmScreen(f"Delete client {client_label(client)}?", yes="Delete"), answered)
 

@@ -14,18 +14,19 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
-from tui_notifier.core.dispatches import (create_dispatch, get_dispatch, has_started, preview_audience,
-                                          update_dispatch)
-from tui_notifier.core.errors import CoreError, NotFound, ValidationError
+from tui_notifier.core.dispatches import (create_dispatch, dispatch_problems, get_dispatch, has_started,
+                                          preview_audience, update_dispatch)
+from tui_notifier.core.errors import NotFound, ValidationError
 from tui_notifier.core.sms import count_sms
 from tui_notifier.models import Dispatch, DispatchStatus
 from tui_notifier.tui.formatting import local_time, number, short_id
-from tui_notifier.tui.screens.client_form import TIMEZONES
+from tui_notifier.tui.screens.confirm import ConfirmScreen
 from tui_notifier.tui.screens.dispatch_actions import DispatchActions, dispatch_label
 from tui_notifier.tui.widgets.background import BackgroundReads
 from tui_notifier.tui.widgets.form import FieldErrors, form_field
 from tui_notifier.tui.widgets.header import StatusHeader
 from tui_notifier.tui.widgets.literal import literal
+from tui_notifier.tui.widgets.timezone import TimezoneInput
 
 LOCKED_FIELDS = ("start", "timezone", "operator_codes", "tags", "window")
 
@@ -50,6 +51,11 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
     def started(self) -> bool:
         return self.dispatch is not None and has_started(self.dispatch, self.app.clock())
 
+    @property
+    def closed(self) -> bool:
+        """Finished or cancelled: nothing of it can change any more."""
+        return self.dispatch is not None and self.dispatch.status in DispatchStatus.CLOSED
+
     def compose(self) -> ComposeResult:
         d = self.dispatch
         now = self.app.clock()
@@ -70,7 +76,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
             with Horizontal(classes="form-row"):
                 yield form_field("Start", Input(start, id="start", placeholder="2026-05-01 09:00"), "start")
                 yield form_field("End", Input(end, id="end", placeholder="2026-05-02 09:00"), "end")
-                yield form_field("Time zone", Input(zone, id="timezone", suggester=TIMEZONES), "timezone",
+                yield form_field("Time zone", TimezoneInput(zone, id="timezone"), "timezone",
                                  "of start and end")
             with Horizontal(classes="form-row"):
                 yield form_field("Operator codes", Input(", ".join(d.operator_codes) if d else "",
@@ -84,7 +90,8 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
             yield Static(literal(""), id="audience")
             yield Static(literal(""), id="error-form", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button("Save end" if self.started else "Save", variant="primary", id="save")
+                if not self.closed:
+                    yield Button("Save end" if self.started else "Save", variant="primary", id="save")
                 yield Button("Back", id="back")
                 if self.dispatch is not None:
                     yield Button("Pause", id="pause")
@@ -96,7 +103,10 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         d = self.dispatch
         if d is None:
             return "New dispatch"
-        suffix = " · started: only its end can change" if self.started else ""
+        if self.closed:
+            suffix = ": nothing of it can change any more"
+        else:
+            suffix = " · started: only its end can change" if self.started else ""
         return f"Dispatch {short_id(d.id)} · {d.status}{suffix}"
 
     def _status_line(self) -> str:
@@ -115,15 +125,18 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         self._count_audience()
         if self.dispatch is not None:
             self.set_interval(2.0, self.refresh_dispatch)
-        if self.started:
+        if self.closed:
+            self.query_one("#back", Button).focus()
+        elif self.started:
             self.query_one("#end", Input).focus()
         else:
             self.query_one("#text", TextArea).focus()
+        self._draft = self.values()
 
     def _lock(self) -> None:
         if not self.started:
             return
-        for name in LOCKED_FIELDS:
+        for name in LOCKED_FIELDS + (("end",) if self.closed else ()):
             self.query_one(f"#{name}", Input).disabled = True
 
     def _refresh_buttons(self) -> None:
@@ -139,6 +152,8 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         if change == "deleted":
             self.dismiss(None)
             return
+        if change == "refused":
+            self.refresh_dispatch()
         self.dispatch = dispatch
         self.query_one("#composer-title", Label).update(literal(self._title()))
         self.query_one("#status-line", Static).update(literal(self._status_line()))
@@ -147,8 +162,10 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
     def check_action(self, action: str, parameters) -> bool | None:
         if action in ("pause", "resume", "cancel_dispatch") and self.dispatch is None:
             return False
-        if action == "save" and self.dispatch is not None and self.dispatch.status in DispatchStatus.CLOSED:
-            return None
+        if action == "save":
+            if self.closed:
+                return False
+            return None if self.busy("save") else True
         return super().check_action(action, parameters)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
@@ -201,38 +218,66 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         return fields
 
     def action_save(self) -> None:
+        """Check every field and save in a worker; every problem is shown at once, beside its field."""
+        if self.closed or self.busy("save"):
+            return
         self.clear_errors()
-        values = self.values()
-        now = self.app.clock()
-        try:
-            if self.dispatch is None:
-                saved = create_dispatch(values["start"], values["end"], values["text"], values["timezone"],
-                                        values["operator_codes"], values["tags"], values["window"], now=now)
-                verb = "created"
-            elif self.started:
-                saved = update_dispatch(self.dispatch.id, end=values["end"], now=now)
-                verb = "saved"
-            else:
-                saved = update_dispatch(self.dispatch.id, start=values["start"], end=values["end"],
-                                        text=values["text"], timezone=values["timezone"],
-                                        operator_codes=values["operator_codes"], tags=values["tags"],
-                                        window=values["window"], now=now)
-                verb = "saved"
-        except ValidationError as exc:
-            target = self.show_error(exc.field, exc.message)
-            if target is not None and not target.disabled:
-                target.focus()
+        values, now = self.values(), self.app.clock()
+        dispatch, started = self.dispatch, self.started
+
+        def save():
+            if dispatch is not None and started:
+                return update_dispatch(dispatch.id, end=values["end"], now=now), "saved"
+            problems = dispatch_problems(values["start"], values["end"], values["text"], values["timezone"],
+                                         values["operator_codes"], values["tags"], values["window"], now=now)
+            if problems:
+                return problems, "invalid"
+            if dispatch is None:
+                return create_dispatch(values["start"], values["end"], values["text"], values["timezone"],
+                                       values["operator_codes"], values["tags"], values["window"],
+                                       now=now), "created"
+            return update_dispatch(dispatch.id, start=values["start"], end=values["end"], text=values["text"],
+                                   timezone=values["timezone"], operator_codes=values["operator_codes"],
+                                   tags=values["tags"], window=values["window"], now=now), "saved"
+
+        self.call_in_background(save, self._saved, group="save", failed=self._not_saved,
+                                controls=self.query("#save"))
+
+    def _saved(self, result) -> None:
+        saved, verb = result
+        if verb == "invalid":
+            self._show_problems(saved)
             return
-        except CoreError as exc:
-            self.show_error("form", str(exc))
-            return
+        self._draft = self.values()
         when = local_time(saved.start_at, saved.timezone)
         self.notify(f"Dispatch {dispatch_label(saved)} {verb}; starts {when} {saved.timezone}.",
                     title=verb.capitalize(), markup=False)
         self.dismiss(saved)
 
+    def _not_saved(self, error: BaseException) -> None:
+        if isinstance(error, ValidationError):
+            self._show_problems([error])
+        else:
+            self.show_error("form", str(error))
+
+    def _show_problems(self, problems: list[ValidationError]) -> None:
+        first = None
+        for problem in problems:
+            target = self.show_error(problem.field, problem.message)
+            if first is None and target is not None and not target.disabled:
+                first = target
+        if first is not None:
+            first.focus()
+
     def action_back(self) -> None:
-        self.dismiss(None)
+        """Leave; a draft with changes is dropped only when the operator says so."""
+        if self.closed or self.values() == self._draft:
+            self.dismiss(None)
+            return
+        what = "this new dispatch" if self.dispatch is None else "your changes"
+        self.app.push_screen(ConfirmScreen(f"Drop {what}? What you typed is lost.", yes="Drop",
+                                           no="Keep editing"),
+                             lambda drop: drop and self.dismiss(None))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from tui_notifier.core.dispatches import cancel_dispatch, delete_dispatch, pause_dispatch, resume_dispatch
-from tui_notifier.core.errors import CoreError
 from tui_notifier.models import Dispatch, DispatchStatus
 from tui_notifier.tui.formatting import short_id
 from tui_notifier.tui.screens.confirm import ConfirmScreen
@@ -21,7 +20,9 @@ def dispatch_label(dispatch: Dispatch) -> str:
 
 
 class DispatchActions:
-    """Mixin for a Screen: implement `selected_dispatch()` and `dispatch_changed(dispatch, change)`."""
+    """Mixin for a Screen with BackgroundReads: implement `selected_dispatch()` and
+    `dispatch_changed(dispatch, change)`. Each change runs in a worker; while it runs, the
+    keys and buttons of every change are disabled."""
 
     def selected_dispatch(self) -> Dispatch | None:
         raise NotImplementedError
@@ -32,22 +33,35 @@ class DispatchActions:
     def check_action(self, action: str, parameters) -> bool | None:
         if action in ALLOWED_FROM:
             dispatch = self.selected_dispatch()
-            return dispatch is not None and dispatch.status in ALLOWED_FROM[action]
+            if dispatch is None or dispatch.status not in ALLOWED_FROM[action]:
+                return False
+            return None if self.busy("dispatch-change") else True
         return True
+
+    def change_controls(self) -> list:
+        """Buttons that start a change, disabled while one runs."""
+        return list(self.query("#pause, #resume, #cancel_dispatch"))
 
     def _change(self, change, verb: str) -> None:
         dispatch = self.selected_dispatch()
         if dispatch is None:
             self.notify("Select a dispatch first.", markup=False)
             return
-        try:
-            changed = change(dispatch.id)
-        except CoreError as exc:
-            self.notify(str(exc), title="Not changed", severity="error", markup=False)
+        if self.busy("dispatch-change"):
             return
-        changed = changed if changed is not None else dispatch
-        self.notify(f"Dispatch {dispatch_label(changed)} {verb}.", title=verb.capitalize(), markup=False)
-        self.dispatch_changed(changed, verb)
+
+        def done(changed) -> None:
+            changed = changed if changed is not None else dispatch
+            self.notify(f"Dispatch {dispatch_label(changed)} {verb}.", title=verb.capitalize(), markup=False)
+            self.dispatch_changed(changed, verb)
+
+        def failed(error: BaseException) -> None:
+            self.notify(str(error), title="Not changed", severity="error", markup=False)
+            self.dispatch_changed(dispatch, "refused")
+
+        dispatch_id = dispatch.id
+        self.call_in_background(lambda: change(dispatch_id), done, group="dispatch-change",
+                                failed=failed, controls=self.change_controls())
 
     def action_pause(self) -> None:
         self._change(pause_dispatch, "paused")
