@@ -134,8 +134,8 @@ def test_an_existing_phone_is_a_bad_row_on_error(directory, write):
 
     assert not result.written and result.failed == 1
     [error] = result.errors
-    assert (error.index, error.line, error.field) == (0, 2, "phone")
-    assert str(error) == f"{path}:2: row 0: phone: 79001234567 is already in the directory"
+    assert (error.row, error.line, error.field) == (1, 2, "phone")
+    assert str(error) == f"{path}:2: row 1: phone: 79001234567 is already in the directory"
     assert table() == directory
 
 
@@ -174,7 +174,7 @@ def test_skip_invalid_loads_the_good_rows_and_reports_the_rest(directory, write)
     result = load_clients_file(path, skip_invalid=True)
 
     assert (result.total, result.created, result.failed, result.written) == (4, 2, 2, True)
-    assert [(e.index, e.line, e.field) for e in result.errors] == [(1, 2, "phone"), (2, 4, "timezone")]
+    assert [(e.row, e.line, e.field) for e in result.errors] == [(2, 2, "phone"), (3, 4, "timezone")]
     assert [row[1] for row in table()[2:]] == ["79005550001", "79005550003"]
 
 
@@ -194,18 +194,20 @@ def test_the_result_reads_as_json(db):
     assert data == {
         "path": "c.yaml", "total": 2, "created": 0, "updated": 0, "skipped": 0, "failed": 1,
         "written": False,
-        "errors": [{"index": 1, "line": 2, "field": "phone",
+        "errors": [{"row": 2, "line": 2, "field": "phone",
                     "message": "1 is not a phone number like 79001234567"}],
+        "errors_left_out": 0,
     }
 
 
-def test_progress_is_reported_up_to_the_total(db):
+def test_progress_is_reported_in_bytes_up_to_the_file_size(db, write):
     calls = []
-    text = "".join(f"- {{phone: {79000000000 + i}}}\n" for i in range(12000))
+    path = write("".join(f"- {{phone: {79000000000 + i}}}\n" for i in range(12000)))
+    size = path.stat().st_size
 
-    load_clients_text(text, progress=lambda done, total: calls.append((done, total)))
+    load_clients_file(path, progress=lambda done, total: calls.append((done, total)))
 
-    assert calls[0] == (0, 12000) and calls[-1] == (12000, 12000)
+    assert calls[0] == (0, size) and calls[-1] == (size, size)
     assert len(calls) > 3
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 
@@ -220,39 +222,39 @@ def test_the_cyclic_collector_is_back_on_after_a_load(db, write):
 # --- the bad-input suite: each names the file, the row, the line, the field, and writes nothing ---
 
 BAD_ROWS = {
-    "phone as a list": ("- phone: 79005550001\n- phone: [79001234568]\n", 1, 2, "phone", "expected a phone number, got list"),
-    "tag as a mapping": ("- phone: 79001234568\n  tag: {a: b}\n", 0, 1, "tag", "expected text, got dict"),
-    "timezone as a number": ("- phone: 79001234568\n  timezone: 3\n", 0, 1, "timezone", "expected a time zone name"),
+    "phone as a list": ("- phone: 79005550001\n- phone: [79001234568]\n", 2, 2, "phone", "expected a phone number, got list"),
+    "tag as a mapping": ("- phone: 79001234568\n  tag: {a: b}\n", 1, 1, "tag", "expected text, got dict"),
+    "timezone as a number": ("- phone: 79001234568\n  timezone: 3\n", 1, 1, "timezone", "expected a time zone name"),
     "unknown time zone": ("- {phone: 79001234568}\n- {phone: 79001234569, timezone: Europe/Atlantis}\n",
-                          1, 2, "timezone", "unknown time zone 'Europe/Atlantis'"),
-    "bad phone": ("clients:\n  - phone: 79001234568\n  - phone: '12-34'\n", 1, 3, "phone", "not a phone number"),
-    "foreign phone": ("- phone: '+1 212 555 0100'\n", 0, 1, "phone", "not a Russian number"),
-    "operator code not 3 digits": ("- {phone: 79001234568, operator_code: 9000}\n", 0, 1, "operator_code", "3 digits"),
-    "unknown key": ("- {phone: 79001234568, email: a@b.c}\n", 0, 1, "email", "unknown field"),
-    "key given twice": ("- {phone: 79001234568, tag: a, tag: b}\n", 0, 1, "tag", "given twice"),
-    "row not a mapping": ("- {phone: 79001234568}\n- 79001234569\n", 1, 2, "row", "expected a mapping"),
-    "null row": ("- {phone: 79001234568}\n-\n", 1, 2, "row", "got null"),
-    "missing phone": ("- {tag: lonely}\n", 0, 1, "phone", "required"),
-    "bad explicit int": ("- {phone: !!int 79x}\n", 0, 1, "phone", "invalid literal"),
-    "python tag": ("- {phone: !!python/name:os.system 1}\n", 0, 1, "phone", "could not determine a constructor"),
+                          2, 2, "timezone", "unknown time zone 'Europe/Atlantis'"),
+    "bad phone": ("clients:\n  - phone: 79001234568\n  - phone: '12-34'\n", 2, 3, "phone", "not a phone number"),
+    "foreign phone": ("- phone: '+1 212 555 0100'\n", 1, 1, "phone", "not a Russian number"),
+    "operator code not 3 digits": ("- {phone: 79001234568, operator_code: 9000}\n", 1, 1, "operator_code", "3 digits"),
+    "unknown key": ("- {phone: 79001234568, email: a@b.c}\n", 1, 1, "email", "unknown field"),
+    "key given twice": ("- {phone: 79001234568, tag: a, tag: b}\n", 1, 1, "tag", "given twice"),
+    "row not a mapping": ("- {phone: 79001234568}\n- 79001234569\n", 2, 2, "row", "expected a mapping"),
+    "null row": ("- {phone: 79001234568}\n-\n", 2, 2, "row", "got null"),
+    "missing phone": ("- {tag: lonely}\n", 1, 1, "phone", "required"),
+    "bad explicit int": ("- {phone: !!int 79x}\n", 1, 1, "phone", "invalid literal"),
+    "python tag": ("- {phone: !!python/name:os.system 1}\n", 1, 1, "phone", "could not determine a constructor"),
     "duplicate phone": ("- {phone: 79001234568}\n- {phone: 79005550000}\n- {phone: '8 (900) 123-45-68'}\n",
-                        2, 3, "phone", "79001234568 appears again: first on line 1 (row 0)"),
-    "recursive value": ("- &r {phone: 79001234568, x: *r}\n", 0, 1, "x", "recursive"),
-    "existing phone on error": ("- {phone: '+79991112233'}\n", 0, 1, "phone", "already in the directory"),
+                        3, 3, "phone", "79001234568 appears again: first on line 1 (row 1)"),
+    "recursive value": ("- &r {phone: 79001234568, x: *r}\n", 1, 1, "x", "recursive"),
+    "existing phone on error": ("- {phone: '+79991112233'}\n", 1, 1, "phone", "already in the directory"),
 }
 
 
-@pytest.mark.parametrize("text, index, line, field, message", BAD_ROWS.values(), ids=BAD_ROWS.keys())
-def test_a_bad_row_rejects_the_whole_file(directory, write, text, index, line, field, message):
+@pytest.mark.parametrize("text, row, line, field, message", BAD_ROWS.values(), ids=BAD_ROWS.keys())
+def test_a_bad_row_rejects_the_whole_file(directory, write, text, row, line, field, message):
     path = write(text)
     result = load_clients_file(path, on_conflict="error")
 
     assert not result.written
     assert result.failed == 1 and (result.created, result.updated, result.skipped) == (0, 0, 0)
     [error] = [e for e in result.errors if e.field == field]
-    assert (error.index, error.line) == (index, line)
+    assert (error.row, error.line) == (row, line)
     assert message in error.message
-    assert str(error).startswith(f"{path}:{line}: row {index}: ")
+    assert str(error).startswith(f"{path}:{line}: row {row}: ")
     assert table() == directory
 
 

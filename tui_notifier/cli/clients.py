@@ -1,4 +1,4 @@
-"""`tui-notifier clients load|list|add|update|delete`."""
+"""`tui-notifier clients load|export|list|add|update|delete`."""
 from __future__ import annotations
 
 import argparse
@@ -12,25 +12,32 @@ def register(subparsers) -> None:
                                     description="Manage the client directory.")
     commands = clients.add_subparsers(dest="clients_command", metavar="COMMAND", required=True)
 
-    p = commands.add_parser("load", help="bulk-load clients from a YAML file",
-                            description="Load clients from YAML: a list of mappings, or a mapping "
-                                        "with a `clients:` list; keys phone, tag, timezone, operator_code. "
-                                        "Every row is checked first; by default nothing is written "
-                                        "when any row is bad.")
-    p.add_argument("file", help="the YAML file")
+    p = commands.add_parser("load", help="bulk-load clients from a YAML or CSV file",
+                            description="Load clients from YAML (a list of mappings, or a mapping "
+                                        "with a `clients:` list; keys phone, tag, timezone, operator_code) "
+                                        "or CSV (a header row naming those columns). The file is read as a "
+                                        "stream, so its size does not matter. Every row is checked; by "
+                                        "default nothing is written when any row is bad.")
+    p.add_argument("file", help="the YAML or CSV file")
+    p.add_argument("--format", choices=("yaml", "csv"),
+                   help="the file's format (default: csv for a .csv or .tsv file, else yaml)")
     p.add_argument("--skip-invalid", action="store_true", help="load the good rows, report the bad ones")
     p.add_argument("--on-conflict", choices=("update", "skip", "error"), default="update",
                    help="a phone already in the directory: update it (default), skip it, or count it as an error")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")
     p.set_defaults(handler=run_load)
 
+    p = commands.add_parser("export", help="write clients as CSV, YAML or JSON",
+                            description="Write the clients matching the filters in id order, in a "
+                                        "form `clients load` reads back.")
+    p.add_argument("--format", choices=("csv", "yaml", "json"), default="csv")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    _filter_options(p)
+    p.set_defaults(handler=run_export)
+
     p = commands.add_parser("list", help="list or search clients",
                             description="List clients in id order; every given filter must match.")
-    p.add_argument("--phone", default="", metavar="PREFIX", help="phone prefix, any common form")
-    p.add_argument("--tag", help="exact tag")
-    p.add_argument("--operator", metavar="CODE", help="operator code")
-    p.add_argument("--search", default="", metavar="TEXT",
-                   help="free text: digits match a phone prefix, words a tag")
+    _filter_options(p)
     p.add_argument("--limit", type=count_arg(1), default=None, help="at most this many (default: all)")
     p.add_argument("--offset", type=count_arg(0), default=0)
     p.add_argument("--count", action="store_true", help="print only how many match")
@@ -52,6 +59,21 @@ def register(subparsers) -> None:
     p = commands.add_parser("delete", help="delete clients by id")
     p.add_argument("ids", type=int, nargs="+", metavar="ID")
     p.set_defaults(handler=run_delete)
+
+
+def _filter_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--phone", default="", metavar="PREFIX", help="phone prefix, any common form")
+    p.add_argument("--tag", help="exact tag")
+    p.add_argument("--operator", metavar="CODE", help="operator code")
+    p.add_argument("--search", default="", metavar="TEXT",
+                   help="free text: digits match a phone prefix, words a tag")
+
+
+def _filter_of(args):
+    from tui_notifier.core import clients
+
+    return clients.ClientFilter(phone_prefix=args.phone, tag=args.tag, operator_code=args.operator,
+                                text=args.search)
 
 
 def _client_options(p: argparse.ArgumentParser) -> None:
@@ -105,8 +127,7 @@ def run_list(args, ctx) -> int:
     from tui_notifier.core import clients
 
     ctx.open_database()
-    flt = clients.ClientFilter(phone_prefix=args.phone, tag=args.tag,
-                               operator_code=args.operator, text=args.search)
+    flt = _filter_of(args)
     if args.count:
         print(clients.count_clients(flt))
         return 0
@@ -125,9 +146,12 @@ def run_load(args, ctx) -> int:
     ctx.open_database()
     with _progress_bar(enabled=sys.stderr.isatty() and not args.json) as progress:
         result = loader.load_clients_file(args.file, on_conflict=args.on_conflict,
-                                          skip_invalid=args.skip_invalid, progress=progress)
+                                          skip_invalid=args.skip_invalid, progress=progress,
+                                          format=args.format)
     for error in result.errors:
         print(str(error), file=sys.stderr)
+    if result.errors_left_out:
+        print(f"{args.file}: and {result.errors_left_out} more problem(s) not listed", file=sys.stderr)
     if args.json:
         print_json(result.as_json())
     else:
@@ -137,6 +161,24 @@ def run_load(args, ctx) -> int:
         print(f"tui-notifier: error: {args.file}: {result.failed} bad row(s), nothing was loaded "
               "(fix them, or use --skip-invalid)", file=sys.stderr)
         return 1
+    return 0
+
+
+def run_export(args, ctx) -> int:
+    from tui_notifier.cli import Failure
+    from tui_notifier.core.export import export_clients
+
+    ctx.open_database()
+    flt = _filter_of(args)
+    if args.output is None:
+        export_clients(sys.stdout, flt, args.format)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            count = export_clients(out, flt, args.format)
+    except OSError as exc:
+        raise Failure(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    print(f"exported {count} client(s) to {args.output}", file=sys.stderr)
     return 0
 
 

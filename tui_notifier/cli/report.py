@@ -1,6 +1,8 @@
 """`tui-notifier report [ID]`: counts by status for every dispatch, or one with its messages."""
 from __future__ import annotations
 
+import sys
+
 from tui_notifier.cli import Failure
 from tui_notifier.cli.output import count_arg, print_json, print_table
 
@@ -18,6 +20,8 @@ def register(subparsers) -> None:
     p.add_argument("--status", help="with --messages: only messages in this status")
     p.add_argument("--page", type=count_arg(1), default=1, help="with --messages: page number (from 1)")
     p.add_argument("--page-size", type=count_arg(1), default=50)
+    p.add_argument("--format", choices=("table", "csv"), default="table",
+                   help="with --messages: csv writes every message of the dispatch (no pages) for a spreadsheet")
     p.add_argument("--email", action="store_true",
                    help="mail the last day's summary now to report_email.to over SMTP")
     p.set_defaults(handler=run)
@@ -26,6 +30,7 @@ def register(subparsers) -> None:
 def run(args, ctx) -> int:
     from tui_notifier.cli.dispatches import one_line
     from tui_notifier.core import reports
+    from tui_notifier.core.export import message_row
 
     ctx.open_database()
     if args.email:
@@ -52,11 +57,16 @@ def run(args, ctx) -> int:
         return 0
     report = reports.dispatch_report(args.id)
     data = report.as_json()
+    if args.messages and args.format == "csv":
+        from tui_notifier.core.export import export_messages
+
+        export_messages(sys.stdout, report.dispatch.id, args.status)
+        return 0
     if args.messages:
         page = max(args.page, 1)
         messages = reports.dispatch_messages(report.dispatch.id, status=args.status,
                                              limit=args.page_size, offset=(page - 1) * args.page_size)
-        rows = [_message_json(m) for m in messages]
+        rows = [message_row(m) for m in messages]
         if args.json:
             data["messages"] = rows
             data["page"] = page
@@ -71,18 +81,3 @@ def run(args, ctx) -> int:
     else:
         print_table(["status", "count"], [[s, n] for s, n in data["counts"].items()] + [["total", data["total"]]])
     return 0
-
-
-def _message_json(message) -> dict:
-    from tui_notifier.clock import isoformat_z
-
-    return {
-        "id": message.id,
-        "client_id": message.client_id,
-        "phone": message.phone,
-        "status": message.status,
-        "attempts": message.attempts,
-        "sent_at": isoformat_z(message.sent_at),
-        "last_error": message.last_error,
-        "provider_id": message.provider_id,
-    }

@@ -17,6 +17,7 @@ from tui_notifier.db import database
 from tui_notifier.models import MAX_TAG_LENGTH, Client
 
 CLIENT_FIELDS = ("phone", "operator_code", "tag", "timezone")
+_FIELD_SET = frozenset(CLIENT_FIELDS)
 COMMON_TIMEZONES = frozenset(pytz.common_timezones)
 _OPERATOR_CODE = re.compile(r"[0-9]{3}")
 
@@ -57,29 +58,34 @@ def clean_timezone(value, field: str = "timezone") -> str:
 def check_client(data: dict) -> tuple[dict | None, list[ValidationError]]:
     """Normalise one client's fields; return the clean fields or every error found."""
     errors: list[ValidationError] = []
-    clean: dict = {}
-    for key in data:
-        if key not in CLIENT_FIELDS:
-            errors.append(ValidationError(str(key), "unknown field (expected phone, operator_code, tag, timezone)"))
-    for name, cleaner in (
-        ("phone", normalize_phone),
-        ("tag", clean_tag),
-        ("timezone", clean_timezone),
-    ):
-        try:
-            clean[name] = cleaner(data.get(name))
-        except ValidationError as exc:
-            errors.append(exc)
-    code = data.get("operator_code")
-    if code is None or code == "":
-        if "phone" in clean:
-            clean["operator_code"] = operator_code_of(clean["phone"])
+    if not data.keys() <= _FIELD_SET:
+        errors.extend(ValidationError(str(key), "unknown field (expected phone, operator_code, tag, timezone)")
+                      for key in data if key not in _FIELD_SET)
+    phone = tag = timezone = code = None
+    try:
+        phone = normalize_phone(data.get("phone"))
+    except ValidationError as exc:
+        errors.append(exc)
+    try:
+        tag = clean_tag(data.get("tag"))
+    except ValidationError as exc:
+        errors.append(exc)
+    try:
+        timezone = clean_timezone(data.get("timezone"))
+    except ValidationError as exc:
+        errors.append(exc)
+    given = data.get("operator_code")
+    if given is None or given == "":
+        if phone is not None:
+            code = operator_code_of(phone)
     else:
         try:
-            clean["operator_code"] = clean_operator_code(code)
+            code = clean_operator_code(given)
         except ValidationError as exc:
             errors.append(exc)
-    return (None, errors) if errors else (clean, [])
+    if errors:
+        return None, errors
+    return {"phone": phone, "tag": tag, "timezone": timezone, "operator_code": code}, []
 
 
 def validate_client(data: dict) -> dict:

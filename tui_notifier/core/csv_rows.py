@@ -1,0 +1,70 @@
+"""Client rows of a CSV file, one at a time, each with the line it starts on.
+
+The first row names the columns: `phone` is required, `operator_code`, `tag` and `timezone`
+are optional, in any order. The separator is the comma, or the semicolon or tab a
+spreadsheet writes, whichever the header uses. An empty cell is a value left out. A quoted
+cell may hold a line break, so a row's line is the line it starts on.
+"""
+from __future__ import annotations
+
+import csv
+from typing import Iterator
+
+from tui_notifier.core.clients import CLIENT_FIELDS
+from tui_notifier.core.errors import shown
+from tui_notifier.core.textfile import LoadError, SourceRow, TextFile
+
+SEPARATORS = ",;\t"
+
+
+def read_rows(text: TextFile) -> Iterator[SourceRow]:
+    """Every row of the file in order; a LoadError when the file as a whole is unusable."""
+    reader = None
+    try:
+        reader = csv.reader(text.text(newline=""), delimiter=_separator(text), strict=True)
+        columns = _columns(text.source, next(reader, None))
+        width = len(columns)
+        count = 0
+        line = reader.line_num + 1
+        for record in reader:
+            if not record:
+                line = reader.line_num + 1
+                continue
+            count += 1
+            if len(record) != width:
+                yield SourceRow(count, line, None, [("row", f"has {len(record)} fields, the header has {width}")])
+            else:
+                yield SourceRow(count, line, {name: value if value.strip() else None
+                                              for name, value in zip(columns, record)})
+            line = reader.line_num + 1
+    except UnicodeDecodeError:
+        raise text.undecodable() from None
+    except csv.Error as exc:
+        problem = str(exc)
+        if "NUL" in problem:
+            raise LoadError(text.source, "is a binary file, not CSV text", line=reader.line_num) from None
+        raise LoadError(text.source, f"malformed CSV: {problem}", line=reader.line_num) from None
+
+
+def _separator(text: TextFile) -> str:
+    """The separator the header line uses most (a comma when it uses none)."""
+    header = text.binary.peek(1 << 16).decode(text.encoding, errors="ignore").split("\n", 1)[0]
+    best = max(SEPARATORS, key=header.count)
+    return best if header.count(best) else ","
+
+
+def _columns(source: str, header: list[str] | None) -> list[str]:
+    if not header or not any(cell.strip() for cell in header):
+        raise LoadError(source, f"is empty: expected a header row naming the columns ({', '.join(CLIENT_FIELDS)})")
+    columns = [cell.strip().lower() for cell in header]
+    for number, name in enumerate(columns, start=1):
+        if not name:
+            raise LoadError(source, f"column {number} of the header has no name", line=1)
+        if name not in CLIENT_FIELDS:
+            raise LoadError(source, f"unknown column {shown(header[number - 1])} "
+                            f"(expected {', '.join(CLIENT_FIELDS)})", line=1)
+        if columns.index(name) != number - 1:
+            raise LoadError(source, f"column {shown(name)} is named twice in the header", line=1)
+    if "phone" not in columns:
+        raise LoadError(source, f"the header has no phone column (found {', '.join(columns)})", line=1)
+    return columns
