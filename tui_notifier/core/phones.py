@@ -11,6 +11,8 @@ _DIGITS = re.compile(r"[0-9]{10,11}")
 
 def normalize_phone(value) -> str:
     """`+7 900 123-45-67`, `8 (900) 1234567`, `79001234567` or an int -> `79001234567`."""
+    if type(value) is str and len(value) == 11 and value[0] == "7" and value.isdigit() and value.isascii():
+        return value
     if isinstance(value, bool) or value is None:
         raise ValidationError("phone", "a phone number is required")
     if isinstance(value, int):
