@@ -124,7 +124,7 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
         table = self.query_one("#load-errors", DataTable)
         table.clear()
         for error in result.errors:
-            table.add_row(cell(error.line), cell(error.index), cell(error.field), cell(error.message))
+            table.add_row(cell(error.line), cell(error.row), cell(error.field), cell(error.message))
         table.display = bool(result.errors)
         self.query_one("#load-progress", ProgressBar).update(total=max(result.total, 1),
                                                              progress=max(result.total, 1))
