@@ -65,9 +65,31 @@ def open_database(url: str) -> peewee.Database:
     try:
         real.connect(reuse_if_open=True)
         real.create_tables(models.ALL_MODELS, safe=True)
+        add_missing_columns(real, models.ALL_MODELS)
     except peewee.DatabaseError as exc:
         raise DatabaseError(f"cannot open database {describe(url)}: {exc}") from None
     return real
+
+
+def add_missing_columns(db: peewee.Database, models) -> list[str]:
+    """Add the columns a newer version's models have and this database lacks; return them.
+
+    A database written by an older version opens as it is: every new field is nullable or
+    has a default, so adding its column is all an upgrade takes.
+    """
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    added = []
+    with db.atomic():
+        for model in models:
+            table = model._meta.table_name
+            present = {column.name for column in db.get_columns(table)}
+            for field in model._meta.sorted_fields:
+                if field.column_name not in present:
+                    migrate(migrator.add_column(table, field.column_name, field))
+                    added.append(f"{table}.{field.column_name}")
+    return added
 
 
 def close_database() -> None:

@@ -50,6 +50,8 @@ class Client(BaseModel):
     operator_code = pw.CharField(max_length=3, index=True)
     tag = pw.CharField(max_length=MAX_TAG_LENGTH, default="", index=True)
     timezone = pw.CharField(max_length=64, default="UTC")
+    attributes = pw.JSONField(default=dict)
+    """Free-form name -> text, for the placeholders of a message text (`{first_name}`)."""
 
     def as_dict(self) -> dict:
         return {
@@ -58,6 +60,7 @@ class Client(BaseModel):
             "operator_code": self.operator_code,
             "tag": self.tag,
             "timezone": self.timezone,
+            "attributes": self.attributes or {},
         }
 
 

@@ -3,7 +3,7 @@ import pytest
 
 from tui_notifier.core.clients import add_client
 
-CLIENT_KEYS = {"id", "phone", "operator_code", "tag", "timezone"}
+CLIENT_KEYS = {"id", "phone", "operator_code", "tag", "timezone", "attributes"}
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def test_adding_with_json_prints_the_whole_normalised_client(cli):
     result = cli("clients", "add", "8 (912) 345-67-89", "--tag", "  vip  ", "--timezone", "Asia/Vladivostok", "--json")
     assert result.code == 0
     assert result.json() == {"id": 1, "phone": "79123456789", "operator_code": "912", "tag": "vip",
-                             "timezone": "Asia/Vladivostok"}
+                             "timezone": "Asia/Vladivostok", "attributes": {}}
 
 
 @pytest.mark.parametrize(
@@ -53,14 +53,14 @@ def test_listing_as_json_gives_every_field_of_every_client(directory):
     listed = directory("clients", "list", "--json").json()
     assert [set(c) for c in listed] == [CLIENT_KEYS] * 4
     assert listed[0] == {"id": 1, "phone": "79001110001", "operator_code": "900", "tag": "vip",
-                         "timezone": "Europe/Moscow"}
+                         "timezone": "Europe/Moscow", "attributes": {}}
     assert [c["phone"] for c in listed] == ["79001110001", "79001110002", "79012220003", "79124440004"]
     assert listed[3]["operator_code"] == "555"
 
 
 def test_listing_for_people_is_a_table_with_a_header(directory):
     lines = directory("clients", "list").out.splitlines()
-    assert lines[0].split() == ["id", "phone", "operator", "tag", "timezone"]
+    assert lines[0].split() == ["id", "phone", "operator", "tag", "timezone", "attributes"]
     assert lines[1].split() == ["1", "79001110001", "900", "vip", "Europe/Moscow"]
     assert len(lines) == 5
 

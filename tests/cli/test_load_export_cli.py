@@ -113,3 +113,43 @@ def test_a_dispatchs_messages_export_as_csv_with_status_and_error(cli, db):
     assert [row["status"] for row in rows] == ["sent", "failed", "failed"]
     assert rows[1]["last_error"] == 'gateway said "no", twice'
     assert [row["phone"] for row in csv.DictReader(io.StringIO(failed.out))] == ["79110000002", "79110000003"]
+
+
+def test_attributes_are_set_and_removed_with_attr_and_shown(cli, db):
+    added = cli("clients", "add", "79001234567", "--attr", "first_name=Анна", "--attr", "city=Омск", "--json")
+    assert added.json()["attributes"] == {"first_name": "Анна", "city": "Омск"}
+
+    updated = cli("clients", "update", "1", "--attr", "city=", "--attr", "level=gold", "--json")
+    assert updated.json()["attributes"] == {"first_name": "Анна", "level": "gold"}
+    assert "first_name=Анна, level=gold" in cli("clients", "list").out
+
+
+def test_an_attribute_without_a_value_sign_is_a_usage_error(cli, db):
+    result = cli("clients", "add", "79001234567", "--attr", "first_name")
+
+    assert result.code == 2 and "expected NAME=VALUE" in result.err
+
+
+def test_a_csv_export_has_a_column_per_attribute_and_loads_back(cli, db, tmp_path):
+    add_client("79001234567", attributes={"first_name": "Анна"})
+    add_client("79001234568", attributes={"city": "Омск"})
+    exported = tmp_path / "out.csv"
+    cli("clients", "export", "-o", exported)
+
+    assert exported.read_text(encoding="utf-8").splitlines()[:2] == [
+        "phone,operator_code,tag,timezone,city,first_name", "79001234567,900,,UTC,,Анна"]
+    with database.atomic():
+        Client.delete().execute()
+    assert cli("clients", "load", exported).code == 0
+    assert [c.attributes for c in Client.select().order_by(Client.id)] == [{"first_name": "Анна"}, {"city": "Омск"}]
+
+
+def test_a_yaml_export_keeps_attributes(cli, db, tmp_path):
+    add_client("79001234567", attributes={"first_name": "Анна"})
+    exported = tmp_path / "out.yaml"
+    cli("clients", "export", "--format", "yaml", "-o", exported)
+    with database.atomic():
+        Client.delete().execute()
+
+    assert cli("clients", "load", exported).code == 0
+    assert Client.get().attributes == {"first_name": "Анна"}

@@ -21,6 +21,7 @@ def test_a_client_added_with_only_a_phone_gets_code_from_phone_no_tag_and_utc(db
     stored = Client.get_by_id(client.id)
     assert stored.as_dict() == {
         "id": client.id, "phone": "79123456789", "operator_code": "912", "tag": "", "timezone": "UTC",
+        "attributes": {},
     }
 
 
@@ -126,7 +127,8 @@ def test_checking_a_client_reports_every_bad_field_at_once():
 def test_checking_a_good_client_returns_its_clean_fields():
     clean, errors = check_client({"phone": 89161234567, "tag": " a ", "timezone": "Europe/Moscow"})
     assert errors == []
-    assert clean == {"phone": "79161234567", "operator_code": "916", "tag": "a", "timezone": "Europe/Moscow"}
+    assert clean == {"phone": "79161234567", "operator_code": "916", "tag": "a", "timezone": "Europe/Moscow",
+                     "attributes": {}}
 
 
 # --- update and delete -------------------------------------------------------------------
@@ -137,6 +139,7 @@ def test_updating_changes_only_the_fields_given(db):
     assert Client.get_by_id(client.id).as_dict() == {
         "id": client.id, "phone": "79001234567", "operator_code": "900", "tag": "new",
         "timezone": "Europe/Moscow",
+        "attributes": {},
     }
 
 

@@ -80,7 +80,18 @@ def _client_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tag", help="free text, trimmed")
     p.add_argument("--timezone", help="a pytz common time zone (default UTC)")
     p.add_argument("--operator", metavar="CODE", help="3-digit operator code (default: from the phone)")
+    p.add_argument("--attr", action="append", type=_attribute, default=[], metavar="NAME=VALUE",
+                   help="an attribute for placeholders like {NAME} in a text; repeat for more; "
+                        "an empty VALUE removes it")
     p.add_argument("--json", action="store_true", help="print the client as JSON")
+
+
+def _attribute(text: str) -> tuple[str, str]:
+    """An argparse type: `name=value` (the value may be empty), else a usage error."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value
 
 
 def _print_client(client, as_json: bool) -> None:
@@ -95,7 +106,7 @@ def run_add(args, ctx) -> int:
 
     ctx.open_database()
     client = clients.add_client(args.phone, operator_code=args.operator, tag=args.tag,
-                                timezone=args.timezone)
+                                timezone=args.timezone, attributes=dict(args.attr))
     _print_client(client, args.json)
     return 0
 
@@ -107,6 +118,8 @@ def run_update(args, ctx) -> int:
     changes = {name: value for name, value in (
         ("phone", args.phone), ("tag", args.tag), ("timezone", args.timezone),
         ("operator_code", args.operator)) if value is not None}
+    if args.attr:
+        changes["set_attributes"] = dict(args.attr)
     client = clients.update_client(args.id, **changes)
     _print_client(client, args.json)
     return 0
@@ -135,8 +148,9 @@ def run_list(args, ctx) -> int:
     if args.json:
         print_json([c.as_dict() for c in found])
     else:
-        print_table(["id", "phone", "operator", "tag", "timezone"],
-                    [[c.id, c.phone, c.operator_code, c.tag, c.timezone] for c in found])
+        print_table(["id", "phone", "operator", "tag", "timezone", "attributes"],
+                    [[c.id, c.phone, c.operator_code, c.tag, c.timezone,
+                      ", ".join(f"{k}={v}" for k, v in (c.attributes or {}).items())] for c in found])
     return 0
 
 

@@ -17,7 +17,10 @@ from tui_notifier.db import database
 from tui_notifier.models import MAX_TAG_LENGTH, Client
 
 CLIENT_FIELDS = ("phone", "operator_code", "tag", "timezone")
-_FIELD_SET = frozenset(CLIENT_FIELDS)
+_FIELD_SET = frozenset(CLIENT_FIELDS + ("attributes",))
+MAX_ATTRIBUTES = 50
+MAX_ATTRIBUTE_NAME = 64
+MAX_ATTRIBUTE_VALUE = 500
 COMMON_TIMEZONES = frozenset(pytz.common_timezones)
 _OPERATOR_CODE = re.compile(r"[0-9]{3}")
 
@@ -42,6 +45,41 @@ def clean_tag(value) -> str:
     if any(ch in text for ch in "\r\n\t\x00"):
         raise ValidationError("tag", "must be one line without control characters")
     return text
+
+
+def clean_attribute_name(name, field: str = "attributes") -> str:
+    """A name a message text can use as `{name}`: letters, digits and `_`, not starting with a digit."""
+    if not isinstance(name, str) or not name.isidentifier() or len(name) > MAX_ATTRIBUTE_NAME:
+        raise ValidationError(field, f"attribute name {shown(name)} must be letters, digits and _ "
+                              f"(not starting with a digit), at most {MAX_ATTRIBUTE_NAME} characters")
+    if name in CLIENT_FIELDS:
+        raise ValidationError(field, f"{name!r} is a field of every client, not an attribute")
+    return name
+
+
+def clean_attributes(value, field: str = "attributes") -> dict[str, str]:
+    """Free-form name -> text; an empty value means the attribute is not set, so it is left out."""
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError(field, f"expected a mapping of name to text, got {type(value).__name__}")
+    if len(value) > MAX_ATTRIBUTES:
+        raise ValidationError(field, f"at most {MAX_ATTRIBUTES} attributes, got {len(value)}")
+    clean = {}
+    for name, item in value.items():
+        name = clean_attribute_name(name, field)
+        if item is None:
+            continue
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise ValidationError(field, f"{name}: expected text, got {type(item).__name__}")
+        text = str(item).strip()
+        if len(text) > MAX_ATTRIBUTE_VALUE:
+            raise ValidationError(field, f"{name}: at most {MAX_ATTRIBUTE_VALUE} characters, got {len(text)}")
+        if any(ch in text for ch in "\r\n\x00"):
+            raise ValidationError(field, f"{name}: must be one line")
+        if text:
+            clean[name] = text
+    return clean
 
 
 def clean_timezone(value, field: str = "timezone") -> str:
@@ -83,9 +121,14 @@ def check_client(data: dict) -> tuple[dict | None, list[ValidationError]]:
             code = clean_operator_code(given)
         except ValidationError as exc:
             errors.append(exc)
+    attributes = None
+    try:
+        attributes = clean_attributes(data.get("attributes"))
+    except ValidationError as exc:
+        errors.append(exc)
     if errors:
         return None, errors
-    return {"phone": phone, "tag": tag, "timezone": timezone, "operator_code": code}, []
+    return {"phone": phone, "tag": tag, "timezone": timezone, "operator_code": code, "attributes": attributes}, []
 
 
 def validate_client(data: dict) -> dict:
@@ -99,9 +142,10 @@ def _phone_taken(phone: str) -> Conflict:
     return Conflict("phone", f"{phone} is already in the directory")
 
 
-def add_client(phone, operator_code=None, tag=None, timezone=None) -> Client:
+def add_client(phone, operator_code=None, tag=None, timezone=None, attributes=None) -> Client:
     clean = validate_client(
-        {"phone": phone, "operator_code": operator_code, "tag": tag, "timezone": timezone}
+        {"phone": phone, "operator_code": operator_code, "tag": tag, "timezone": timezone,
+         "attributes": attributes}
     )
     with database.atomic():
         if Client.select().where(Client.phone == clean["phone"]).exists():
@@ -122,8 +166,13 @@ def get_client(client_id: int) -> Client:
 _UNSET = object()
 
 
-def update_client(client_id: int, phone=_UNSET, operator_code=_UNSET, tag=_UNSET, timezone=_UNSET) -> Client:
-    """Change the given fields; a new phone without a code takes the code from the phone."""
+def update_client(client_id: int, phone=_UNSET, operator_code=_UNSET, tag=_UNSET, timezone=_UNSET,
+                  attributes=_UNSET, set_attributes=_UNSET) -> Client:
+    """Change the given fields; a new phone without a code takes the code from the phone.
+
+    `attributes` replaces them all; `set_attributes` changes only the names it gives (an
+    empty value removes one).
+    """
     with database.atomic():
         client = get_client(client_id)
         data = client.as_dict()
@@ -132,9 +181,12 @@ def update_client(client_id: int, phone=_UNSET, operator_code=_UNSET, tag=_UNSET
             data["phone"] = phone
             if operator_code is _UNSET:
                 data["operator_code"] = None
-        for name, value in (("operator_code", operator_code), ("tag", tag), ("timezone", timezone)):
+        for name, value in (("operator_code", operator_code), ("tag", tag), ("timezone", timezone),
+                            ("attributes", attributes)):
             if value is not _UNSET:
                 data[name] = value
+        if set_attributes is not _UNSET:
+            data["attributes"] = {**data["attributes"], **(set_attributes or {})}
         clean = validate_client(data)
         taken = Client.select().where((Client.phone == clean["phone"]) & (Client.id != client_id))
         if taken.exists():

@@ -1,7 +1,8 @@
 """Client rows of a CSV file, one at a time, each with the line it starts on.
 
 The first row names the columns: `phone` is required, `operator_code`, `tag` and `timezone`
-are optional, in any order. The separator is the comma, or the semicolon or tab a
+are optional, in any order; any other column is an attribute of the client (`first_name`
+for `{first_name}` in a text), set where its cell is not empty. The separator is the comma, or the semicolon or tab a
 spreadsheet writes, whichever the header uses. An empty cell is a value left out. A quoted
 cell may hold a line break, so a row's line is the line it starts on.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 import csv
 from typing import Iterator
 
-from tui_notifier.core.clients import CLIENT_FIELDS
-from tui_notifier.core.errors import shown
+from tui_notifier.core.clients import CLIENT_FIELDS, clean_attribute_name
+from tui_notifier.core.errors import ValidationError, shown
 from tui_notifier.core.textfile import LoadError, SourceRow, TextFile
 
 SEPARATORS = ",;\t"
@@ -24,6 +25,8 @@ def read_rows(text: TextFile) -> Iterator[SourceRow]:
         reader = csv.reader(text.text(newline=""), delimiter=_separator(text), strict=True)
         columns = _columns(text.source, next(reader, None))
         width = len(columns)
+        fields = [(index, name) for index, name in enumerate(columns) if name in CLIENT_FIELDS]
+        attributes = [(index, name) for index, name in enumerate(columns) if name not in CLIENT_FIELDS]
         count = 0
         line = reader.line_num + 1
         for record in reader:
@@ -34,8 +37,10 @@ def read_rows(text: TextFile) -> Iterator[SourceRow]:
             if len(record) != width:
                 yield SourceRow(count, line, None, [("row", f"has {len(record)} fields, the header has {width}")])
             else:
-                yield SourceRow(count, line, {name: value if value.strip() else None
-                                              for name, value in zip(columns, record)})
+                data = {name: record[index] if record[index].strip() else None for index, name in fields}
+                if attributes:
+                    data["attributes"] = {name: record[index] for index, name in attributes if record[index].strip()}
+                yield SourceRow(count, line, data)
             line = reader.line_num + 1
     except UnicodeDecodeError:
         raise text.undecodable() from None
@@ -56,13 +61,16 @@ def _separator(text: TextFile) -> str:
 def _columns(source: str, header: list[str] | None) -> list[str]:
     if not header or not any(cell.strip() for cell in header):
         raise LoadError(source, f"is empty: expected a header row naming the columns ({', '.join(CLIENT_FIELDS)})")
-    columns = [cell.strip().lower() for cell in header]
+    columns = [cell.strip() for cell in header]
+    columns = [name.lower() if name.lower() in CLIENT_FIELDS else name for name in columns]
     for number, name in enumerate(columns, start=1):
         if not name:
             raise LoadError(source, f"column {number} of the header has no name", line=1)
         if name not in CLIENT_FIELDS:
-            raise LoadError(source, f"unknown column {shown(header[number - 1])} "
-                            f"(expected {', '.join(CLIENT_FIELDS)})", line=1)
+            try:
+                clean_attribute_name(name, "column")
+            except ValidationError as exc:
+                raise LoadError(source, f"column {number} of the header: {exc.message}", line=1) from None
         if columns.index(name) != number - 1:
             raise LoadError(source, f"column {shown(name)} is named twice in the header", line=1)
     if "phone" not in columns:

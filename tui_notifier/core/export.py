@@ -25,8 +25,29 @@ def export_clients(out: TextIO, flt: ClientFilter | None = None, format: str = "
     """Write the clients matching `flt` to `out` in id order; return how many."""
     if format not in CLIENT_FORMATS:
         raise ValidationError("format", f"must be one of {', '.join(CLIENT_FORMATS)}, got {shown(format)}")
-    rows = ({name: getattr(client, name) for name in CLIENT_FIELDS} for client in _clients(flt))
-    return _WRITERS[format](out, rows, CLIENT_FIELDS)
+    if format == "csv":
+        names = attribute_names(flt)
+        rows = ({**{name: getattr(client, name) for name in CLIENT_FIELDS}, **(client.attributes or {})}
+                for client in _clients(flt))
+        return _write_csv(out, rows, CLIENT_FIELDS + names)
+    rows = (client_record(client) for client in _clients(flt))
+    return _WRITERS[format](out, rows)
+
+
+def client_record(client) -> dict:
+    """A client as `clients load` reads it: the fields, and `attributes` when it has any."""
+    record = {name: getattr(client, name) for name in CLIENT_FIELDS}
+    if client.attributes:
+        record["attributes"] = dict(client.attributes)
+    return record
+
+
+def attribute_names(flt: ClientFilter | None = None) -> tuple[str, ...]:
+    """Every attribute name the matching clients use, sorted: the extra columns of a CSV export."""
+    names: set[str] = set()
+    for client in _clients(flt):
+        names.update(client.attributes or ())
+    return tuple(sorted(names))
 
 
 def export_messages(out: TextIO, dispatch_id, status: str | None = None) -> int:
@@ -65,7 +86,7 @@ def _messages(dispatch_id, status: str | None) -> Iterator:
 
 
 def _write_csv(out: TextIO, rows: Iterable[dict], fields: tuple[str, ...]) -> int:
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n", restval="")
     writer.writeheader()
     count = 0
     for count, row in enumerate(rows, start=1):
@@ -73,11 +94,11 @@ def _write_csv(out: TextIO, rows: Iterable[dict], fields: tuple[str, ...]) -> in
     return count
 
 
-def _write_yaml(out: TextIO, rows: Iterable[dict], fields: tuple[str, ...]) -> int:
+def _write_yaml(out: TextIO, rows: Iterable[dict]) -> int:
     out.write("clients:\n")
     count = 0
     for count, row in enumerate(rows, start=1):
-        out.write("  - " + yaml.dump({name: str(row[name]) for name in fields}, Dumper=yaml.CSafeDumper,
+        out.write("  - " + yaml.dump(row, Dumper=yaml.CSafeDumper,
                                      allow_unicode=True, default_flow_style=True, sort_keys=False,
                                      width=1 << 16))
     if not count:
@@ -85,7 +106,7 @@ def _write_yaml(out: TextIO, rows: Iterable[dict], fields: tuple[str, ...]) -> i
     return count
 
 
-def _write_json(out: TextIO, rows: Iterable[dict], fields: tuple[str, ...]) -> int:
+def _write_json(out: TextIO, rows: Iterable[dict]) -> int:
     out.write("[")
     count = 0
     for count, row in enumerate(rows, start=1):
@@ -94,4 +115,4 @@ def _write_json(out: TextIO, rows: Iterable[dict], fields: tuple[str, ...]) -> i
     return count
 
 
-_WRITERS = {"csv": _write_csv, "yaml": _write_yaml, "json": _write_json}
+_WRITERS = {"yaml": _write_yaml, "json": _write_json}

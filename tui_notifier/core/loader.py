@@ -10,6 +10,7 @@ Python, so a million rows cost the same memory as a thousand.
 from __future__ import annotations
 
 import gc
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -32,7 +33,7 @@ FORMATS = ("yaml", "csv")
 CHUNK = 2000
 PROGRESS_EVERY = 5000
 MAX_ERRORS_KEPT = 1000
-_COLUMNS = (Client.phone, Client.operator_code, Client.tag, Client.timezone)
+_COLUMNS = (Client.phone, Client.operator_code, Client.tag, Client.timezone, Client.attributes)
 _READERS = {"yaml": (yaml_rows.read_rows, "YAML"), "csv": (csv_rows.read_rows, "CSV")}
 
 Progress = Callable[[int, int], None]
@@ -202,8 +203,11 @@ class _Batch:
         existing = _existing([clean["phone"] for _row, clean in good])
         to_write = []
         for source_row, clean in good:
-            row = (clean["phone"], clean["operator_code"], clean["tag"], clean["timezone"])
-            current = existing.get(row[0])
+            current = existing.get(clean["phone"])
+            attributes = clean["attributes"]
+            if current is not None and self.on_conflict == "update" and current[3]:
+                attributes = {**current[3], **attributes}
+            row = (clean["phone"], clean["operator_code"], clean["tag"], clean["timezone"], attributes)
             if current is not None and self.on_conflict == "error":
                 self._fail(source_row, [("phone", f"{row[0]} is already in the directory")])
             elif current is None:
@@ -285,13 +289,21 @@ def _phone_or_none(value) -> str | None:
 
 
 def _existing(phones: list[str]) -> dict[str, tuple]:
-    """The directory's current (operator_code, tag, timezone) for each of `phones`."""
+    """The directory's current (operator_code, tag, timezone, attributes) for each of `phones`."""
     if not phones:
         return {}
     marks = ", ".join([database.param] * len(phones))
     cursor = database.execute_sql(
-        f"SELECT phone, operator_code, tag, timezone FROM {Client._meta.table_name} WHERE phone IN ({marks})", phones)
-    return {phone: tuple(rest) for phone, *rest in cursor}
+        f"SELECT phone, operator_code, tag, timezone, attributes FROM {Client._meta.table_name} "
+        f"WHERE phone IN ({marks})", phones)
+    return {phone: (code, tag, zone, _attributes(stored)) for phone, code, tag, zone, stored in cursor}
+
+
+def _attributes(stored) -> dict:
+    """Attributes as read by raw SQL: JSON text on SQLite, already decoded by the PostgreSQL driver."""
+    if not stored:
+        return {}
+    return json.loads(stored) if isinstance(stored, (str, bytes)) else stored
 
 
 _statements: dict[tuple, str] = {}
@@ -313,4 +325,7 @@ def _write(rows: list[tuple], on_conflict: str) -> None:
         else:
             query = query.on_conflict_ignore()
         sql = _statements[key] = query.returning().sql()[0]
-    database.execute_sql(sql, list(chain.from_iterable(rows)))
+    params = []
+    for phone, code, tag, zone, attributes in rows:
+        params += (phone, code, tag, zone, json.dumps(attributes, ensure_ascii=False))
+    database.execute_sql(sql, params)
