@@ -32,7 +32,7 @@ from tui_notifier.clock import utcnow  # noqa: E402
 from tui_notifier.core.dispatches import create_dispatch  # noqa: E402
 from tui_notifier.db import close_database, open_database  # noqa: E402
 from tui_notifier.delivery import service  # noqa: E402
-from tui_notifier.delivery.harness import (ConsumerProcess, EmulatorProcess, add_clients,  # noqa: E402
+from harness import (ConsumerProcess, EmulatorProcess, add_clients,  # noqa: E402
                                            wait_for, write_config)
 
 TEXT = "Your order has shipped"

@@ -1,102 +1,143 @@
-"""Sending throughput: the engine against a bare pool of `requests` threads.
+"""Sending throughput: the engine against a bare aiohttp client, at three gateway latencies.
 
-20,000 clients, the emulator answering in 20 ms, default settings (probe gateway). Timed
-from creating the dispatch to the emulator having accepted every message. The baseline, in
-the same run and against the same emulator: 32 threads with a `requests.Session` each,
-posting the same 20,000 bodies. Prints both rates, the ratio, and the repeats.
+One run, one emulator process (`tui-notifier sandbox-gateway`) on loopback:
+1. the emulator's own capacity: a bare aiohttp client with 512 requests in flight at 0 ms;
+2. at 0, 20 and 200 ms emulator latency, default settings (probe gateway): the end-to-end
+   rate of a real consumer process (dispatch created -> last message accepted by the
+   emulator) and its CPU-seconds per 10,000 messages, next to a bare aiohttp client with the
+   same requests in flight (`sending.concurrency`) posting the same bodies, and the ratio;
+3. 200 ms at concurrency 1,024 from one consumer, the same way.
 
-    python bench/send.py [--clients N] [--latency-ms MS]
+    python bench/send.py [--clients N] [--big-clients N]
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as _dt
 import json
+import os
+import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
+import aiohttp
 
-from tui_notifier.clock import utcnow
-from tui_notifier.core.dispatches import create_dispatch
-from tui_notifier.db import close_database, open_database
-from tui_notifier.delivery import service
-from tui_notifier.delivery.harness import ConsumerProcess, EmulatorProcess, add_clients, wait_for, write_config
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from harness import ConsumerProcess, EmulatorProcess, add_clients, wait_for, write_config  # noqa: E402
+from tui_notifier.clock import utcnow  # noqa: E402
+from tui_notifier.config import SendingConfig  # noqa: E402
+from tui_notifier.core.dispatches import create_dispatch  # noqa: E402
+from tui_notifier.db import close_database, open_database  # noqa: E402
+from tui_notifier.delivery import service  # noqa: E402
+from tui_notifier.models import Message  # noqa: E402
 
 TEXT = "Your order has shipped"
+TOKEN = "bench-token"
+CAPACITY_IN_FLIGHT = 512
 
 
-def baseline(url: str, count: int, threads: int = 32, trust_env: bool = True) -> float:
-    """Messages per second of a bare thread pool, one requests.Session per thread."""
-    local = threading.local()
+def bare(url: str, count: int, in_flight: int) -> tuple[float, float]:
+    """(messages per second, CPU-seconds per 10,000) of a bare aiohttp client: one session,
+    `in_flight` requests at once, each a probe send of its own id."""
 
-    def post(i: int) -> None:
-        session = getattr(local, "session", None)
-        if session is None:
-            session = local.session = requests.Session()
-            session.trust_env = trust_env
-        phone = 79000000000 + i
-        response = session.post(f"{url}/send/{i}", json={"id": i, "phone": phone, "text": TEXT}, timeout=10)
-        assert response.status_code == 200 and response.json()["code"] == 0
+    async def run() -> None:
+        connector = aiohttp.TCPConnector(limit=in_flight)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with aiohttp.ClientSession(connector=connector, headers=headers,
+                                         cookie_jar=aiohttp.DummyCookieJar()) as session:
+            ids = iter(range(1, count + 1))
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(post, range(1, count + 1)))
-    return count / (time.perf_counter() - started)
+            async def worker() -> None:
+                for i in ids:
+                    body = json.dumps({"id": i, "phone": 79000000000 + i, "text": TEXT}).encode()
+                    async with session.post(f"{url}/send/{i}", data=body,
+                                            headers={"Content-Type": "application/json"}) as response:
+                        answer = await response.read()
+                        assert response.status == 200 and json.loads(answer)["code"] == 0
+
+            await asyncio.gather(*(worker() for _ in range(in_flight)))
+
+    cpu, started = time.process_time(), time.perf_counter()
+    asyncio.run(run())
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return count / elapsed, cpu / count * 10_000
 
 
-def engine(emulator: EmulatorProcess, workdir: Path, count: int) -> tuple[float, dict]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def engine(emulator: EmulatorProcess, workdir: Path, count: int, sending: dict,
+           workers: int | None = None) -> tuple[float, float, int]:
+    """(messages per second, consumer CPU-seconds per 10,000, repeats) of one consumer."""
+    workdir.mkdir()
     config = write_config(workdir / "config.yaml", {
         "database": str(workdir / "bench.db"),
         "queue": {"path": str(workdir / "queue.db")},
-        "gateway": {"kind": "probe", "url": emulator.url, "token": "bench-token"},
+        "gateway": {"kind": "probe", "url": emulator.url, "token": TOKEN},
+        "sending": sending,
+        "logging": {"level": "INFO"},
     })
     open_database(config.database_url)
     add_clients(count)
     service.connect(config)
-    consumer = ConsumerProcess(workdir / "config.yaml", workdir / "consumer.log")
+    consumer = ConsumerProcess(workdir / "config.yaml", workdir / "consumer.log", workers=workers)
     try:
         consumer.wait_ready()
+        emulator.reset()
+        cpu = cpu_seconds(consumer.pid)
         started = time.perf_counter()
         create_dispatch(utcnow(), utcnow() + _dt.timedelta(hours=1), TEXT)
-        wait_for(lambda: emulator.stats()["accepted"] >= count, timeout=600, interval=0.05,
+        wait_for(lambda: emulator.stats()["accepted"] >= count, timeout=900, interval=0.05,
                  what="every message accepted")
         elapsed = time.perf_counter() - started
-        time.sleep(0.5)
-        return count / elapsed, emulator.stats()
+        wait_for(lambda: Message.select().where(Message.status == "sent").count() >= count,
+                 timeout=120, interval=0.1, what="every result recorded")
+        cpu = cpu_seconds(consumer.pid) - cpu
+        return count / elapsed, cpu / count * 10_000, len(emulator.stats()["repeats"])
     finally:
         consumer.terminate()
+        service.disconnect()
         close_database()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=20_000)
-    parser.add_argument("--latency-ms", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=10_000, help="messages per latency (default 10,000)")
+    parser.add_argument("--big-clients", type=int, default=20_000,
+                        help="messages of the 200 ms / 1,024 run (default 20,000)")
     args = parser.parse_args()
+    default_in_flight = SendingConfig().concurrency
+    rows = []
     with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp:
-        workdir = Path(tmp)
-        emulator = EmulatorProcess("--latency-ms", str(args.latency_ms))
+        emulator = EmulatorProcess("--token", TOKEN)
         try:
-            base = baseline(emulator.url, args.clients)
-            tuned = baseline(emulator.url, args.clients, trust_env=False)
-            emulator.reset()
-            rate, stats = engine(emulator, workdir, args.clients)
+            capacity, _ = bare(emulator.url, 20_000, CAPACITY_IN_FLIGHT)
+            print(f"emulator capacity: {capacity:,.0f} requests/s (bare aiohttp client, "
+                  f"{CAPACITY_IN_FLIGHT} in flight, 0 ms)", flush=True)
+            runs = [(latency, default_in_flight, args.clients, {}, None) for latency in (0, 20, 200)]
+            runs.append((200, 1024, args.big_clients, {"concurrency": 1024, "batch_size": 512}, 4))
+            for n, (latency, in_flight, count, sending, workers) in enumerate(runs):
+                emulator.faults(latency_ms=latency)
+                emulator.reset()
+                base_rate, base_cpu = bare(emulator.url, count, in_flight)
+                rate, cpu, repeats = engine(emulator, Path(tmp) / f"run{n}", count, sending, workers)
+                row = {"latency_ms": latency, "in_flight": in_flight, "messages": count,
+                       "engine": round(rate), "bare": round(base_rate), "ratio": round(rate / base_rate, 2),
+                       "engine_cpu_s_per_10k": round(cpu, 2), "bare_cpu_s_per_10k": round(base_cpu, 2),
+                       "repeats": repeats}
+                rows.append(row)
+                print(f"{latency:>4} ms, {in_flight:>5} in flight, {count:>6} msgs: engine {rate:7,.0f} msg/s "
+                      f"({cpu:4.2f} CPU-s/10k)  bare aiohttp {base_rate:7,.0f} msg/s ({base_cpu:4.2f} CPU-s/10k)"
+                      f"  ratio {rate / base_rate:4.2f}  repeats {repeats}", flush=True)
         finally:
             emulator.stop()
-    repeats = len(stats["repeats"])
-    print(f"clients {args.clients}, emulator latency {args.latency_ms:g} ms, default settings")
-    print(f"baseline  (32 threads, default requests.Session each): {base:8.0f} msg/s")
-    print(f"baseline  (same, Session with trust_env=False):        {tuned:8.0f} msg/s")
-    print(f"engine    (create dispatch -> all accepted):           {rate:8.0f} msg/s")
-    print(f"ratio engine/baseline: {rate / base:.2f}   engine/tuned baseline: {rate / tuned:.2f}")
-    print(f"accepted {stats['accepted']}, repeats {repeats}")
-    print(json.dumps({"baseline": round(base), "baseline_tuned": round(tuned), "engine": round(rate),
-                      "ratio": round(rate / base, 3), "ratio_tuned": round(rate / tuned, 3),
-                      "repeats": repeats}))
+    print(json.dumps({"emulator_capacity": round(capacity), "runs": rows}))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from tui_notifier.core import reports
 from tui_notifier.core.dispatches import create_dispatch
 from tui_notifier.db import close_database, open_database
 from tui_notifier.delivery import service
-from tui_notifier.delivery.harness import ConsumerProcess, EmulatorProcess, wait_for, write_config
+from harness import ConsumerProcess, EmulatorProcess, wait_for, write_config
 from tui_notifier.models import Attempt, Dispatch, Message
 
 TOKEN = "e2e-token-5b1d0c"

@@ -28,7 +28,7 @@ def test_an_empty_file_gives_the_embedded_defaults():
     assert config.gateway.kind == "sandbox"
     assert config.queue.backend == "sqlite"
     assert config.consumer.embedded is True
-    assert config.sending.concurrency == 32
+    assert config.sending.concurrency == 256
     assert config.database_url.endswith("tui_notifier.db")
     assert config.queue_path.endswith("queue.db")
 

@@ -5,7 +5,7 @@ import sys
 
 import tui_notifier.core as core
 
-FORBIDDEN = ("textual", "huey", "requests")
+FORBIDDEN = ("textual", "huey", "aiohttp", "requests", "falcon")
 
 
 def test_core_and_models_import_no_screen_queue_or_network():

@@ -72,7 +72,7 @@ class GatewayConfig:
     token: str = ""
     """Bearer token for probe. Use `${ENV_VAR}`; it never appears in a log."""
     timeout: float = 10.0
-    """Seconds to wait for a gateway to connect and to answer one request."""
+    """Seconds one request may take as a whole: waiting for a connection, connecting, the answer."""
     client_id: str = ""
     """hyber: the account's client id, part of every URL."""
     login: str = ""
@@ -103,10 +103,11 @@ class RetryConfig:
 
 @dataclass
 class SendingConfig:
-    concurrency: int = 32
-    """Requests in flight at once per consumer (threads, each with a keep-alive session)."""
+    concurrency: int = 256
+    """Requests in flight at once per consumer, on its event loop (also its gateway connections).
+    Rule: in flight ≈ wanted rate × gateway latency, e.g. 1,000 msg/s × 0.25 s = 250."""
     batch_size: int = 256
-    """Messages claimed at once by one worker."""
+    """Messages claimed at once by one worker; workers × batch_size ≥ concurrency keeps it busy."""
     lease_seconds: float = 30.0
     """How long a claimed batch stays reserved; a crashed worker's batch is claimed again after it."""
     rate_limit: float = 0.0

@@ -33,9 +33,12 @@ class UTCTimestampField(pw.TimestampField):
         return value
 
 
+_STORED_INSTANT = UTCTimestampField()
+
+
 def to_millis(value: _dt.datetime) -> int:
-    """The stored form of an instant, for raw SQL comparisons."""
-    return UTCTimestampField().db_value(value)
+    """The stored form of an instant, for raw SQL comparisons and bulk writes."""
+    return _STORED_INSTANT.db_value(value)
 
 
 class BaseModel(pw.Model):

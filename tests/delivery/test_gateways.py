@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
+import aiohttp
 import pytest
 
 from tui_notifier.config import GatewayConfig, SandboxConfig
@@ -12,18 +12,33 @@ from tui_notifier.delivery.gateways import make_gateway
 from tui_notifier.delivery.gateways.base import Outcome, outcome_for_status
 from tui_notifier.delivery.gateways.hyber import HyberGateway
 
+_made: list = []
+
+
+@pytest.fixture(autouse=True)
+async def close_gateways():
+    yield
+    while _made:
+        await _made.pop().close()
+
+
+def gateway_for(**settings):
+    gateway = make_gateway(GatewayConfig(**settings), concurrency=4)
+    _made.append(gateway)
+    return gateway
+
 
 def probe(emulator, **kwargs):
     settings = dict(kind="probe", url=emulator.url, token=emulator.faults.token, timeout=1.0)
     settings.update(kwargs)
-    return make_gateway(GatewayConfig(**settings))
+    return gateway_for(**settings)
 
 
 def hyber(emulator, **kwargs):
     settings = dict(kind="hyber", url=emulator.url, dr_url=emulator.url, client_id="acme",
                     login="acme", password="s3cret-pw", alpha_name="ACME", timeout=1.0)
     settings.update(kwargs)
-    return make_gateway(GatewayConfig(**settings))
+    return gateway_for(**settings)
 
 
 def free_port() -> int:
@@ -33,63 +48,71 @@ def free_port() -> int:
 
 
 class TestProbe:
-    def test_a_200_with_code_0_is_sent(self, emulator):
-        result = probe(emulator).send(101, "79001234567", "hi")
+    async def test_a_200_with_code_0_is_sent(self, emulator):
+        result = await probe(emulator).send(101, "79001234567", "hi")
         assert (result.outcome, result.http_status, result.error) == (Outcome.SENT, 200, "")
         assert result.latency_ms is not None
         assert emulator.stats.snapshot(True)["ids"] == {"101": 1}
 
-    def test_a_resend_is_seen_by_the_provider_as_a_repeat_of_the_same_id(self, emulator):
+    async def test_a_resend_is_seen_by_the_provider_as_a_repeat_of_the_same_id(self, emulator):
         gateway = probe(emulator)
-        gateway.send(7, "79001234567", "hi")
-        gateway.send(7, "79001234567", "hi")
+        await gateway.send(7, "79001234567", "hi")
+        await gateway.send(7, "79001234567", "hi")
         assert emulator.stats.snapshot(False)["repeats"] == {"7": 2}
 
-    def test_a_malformed_body_is_transient(self, emulator):
+    async def test_a_malformed_body_is_transient(self, emulator):
         emulator.faults.malformed_rate = 1.0
-        result = probe(emulator).send(1, "79001234567", "hi")
+        result = await probe(emulator).send(1, "79001234567", "hi")
         assert result.outcome == Outcome.TRANSIENT and result.error.startswith("malformed answer")
 
-    def test_a_5xx_is_transient(self, emulator):
+    async def test_a_5xx_is_transient(self, emulator):
         emulator.faults.fail_rate = 1.0
-        result = probe(emulator).send(1, "79001234567", "hi")
+        result = await probe(emulator).send(1, "79001234567", "hi")
         assert result.outcome == Outcome.TRANSIENT and result.http_status in (500, 502, 503)
 
-    def test_a_wrong_token_is_refused(self, emulator):
-        result = probe(emulator, token="wrong").send(1, "79001234567", "hi")
+    async def test_a_wrong_token_is_refused(self, emulator):
+        result = await probe(emulator, token="wrong").send(1, "79001234567", "hi")
         assert (result.outcome, result.http_status) == (Outcome.REFUSED, 401)
 
-    def test_another_4xx_is_permanent_with_the_reason(self, emulator):
-        result = probe(emulator, url=emulator.url + "/no/such/api").send(1, "79001234567", "hi")
+    async def test_another_4xx_is_permanent_with_the_reason(self, emulator):
+        result = await probe(emulator, url=emulator.url + "/no/such/api").send(1, "79001234567", "hi")
         assert (result.outcome, result.http_status) == (Outcome.PERMANENT, 404)
         assert "not found" in result.error
 
-    def test_a_hanging_request_times_out_as_transient(self, emulator):
+    async def test_a_hanging_request_times_out_as_transient(self, emulator):
         emulator.faults.hang_rate = 1.0
         started = time.monotonic()
-        result = probe(emulator, timeout=0.3).send(1, "79001234567", "hi")
+        result = await probe(emulator, timeout=0.3).send(1, "79001234567", "hi")
         assert result.outcome == Outcome.TRANSIENT and "timeout" in result.error
         assert time.monotonic() - started < 2
 
-    def test_a_server_that_is_down_is_transient(self, emulator):
-        emulator.faults.update({"down_for": 5})
-        result = probe(emulator).send(1, "79001234567", "hi")
+    async def test_a_dripping_answer_is_cut_by_the_timeout_of_the_whole_request(self, emulator):
+        emulator.faults.latency_ms = 600
+        started = time.monotonic()
+        result = await probe(emulator, timeout=0.3).send(1, "79001234567", "hi")
+        assert result.outcome == Outcome.TRANSIENT and result.error == "timeout after 0.3 s"
+        assert time.monotonic() - started < 0.6
+
+    async def test_a_server_that_is_down_is_transient(self, emulator):
+        emulator.faults.update({"down_for": 30})
+        result = await probe(emulator).send(1, "79001234567", "hi")
         assert result.outcome == Outcome.TRANSIENT and "connection" in result.error
 
-    def test_nobody_listening_is_transient(self):
-        gateway = make_gateway(GatewayConfig(kind="probe", url=f"http://127.0.0.1:{free_port()}", timeout=1))
-        result = gateway.send(1, "79001234567", "hi")
+    async def test_nobody_listening_is_transient_and_the_address_stays_out_of_the_reason(self):
+        port = free_port()
+        result = await gateway_for(kind="probe", url=f"http://127.0.0.1:{port}", timeout=1).send(
+            1, "79001234567", "hi")
         assert result.outcome == Outcome.TRANSIENT and "connection" in result.error
+        assert str(port) not in result.error and "127.0.0.1" not in result.error
 
-    def test_each_thread_keeps_its_own_session(self, emulator):
+    async def test_one_keep_alive_session_without_cookies_serves_every_request(self, emulator):
         gateway = probe(emulator)
-        sessions = []
-        for _ in range(2):
-            thread = threading.Thread(target=lambda: sessions.append(gateway.session()))
-            thread.start()
-            thread.join()
-        assert sessions[0] is not sessions[1]
-        assert gateway.session() is gateway.session()
+        await gateway.send(1, "79001234567", "hi")
+        session = gateway.session()
+        await gateway.send(2, "79001234567", "hi")
+        assert gateway.session() is session
+        assert isinstance(session.cookie_jar, aiohttp.DummyCookieJar)
+        assert session.connector.limit == 4
 
 
 @pytest.mark.parametrize("status, outcome", [
@@ -105,57 +128,59 @@ class TestHyber:
     @pytest.fixture(autouse=True)
     def credentials(self, emulator):
         emulator.faults.login, emulator.faults.password = "acme", "s3cret-pw"
-        emulator.faults.dr_delay = 0.4
+        emulator.faults.dr_delay = 10.0
+        self.now = [1_000_000.0]
+        emulator.clock = lambda: self.now[0]
 
-    def test_a_send_returns_the_provider_message_id(self, emulator):
-        result = hyber(emulator).send(55, "79001234567", "hello")
+    async def test_a_send_returns_the_provider_message_id(self, emulator):
+        result = await hyber(emulator).send(55, "79001234567", "hello")
         assert result.outcome == Outcome.SENT and len(result.provider_id) == 36
         assert emulator.stats.snapshot(True)["ids"] == {"55": 1}
 
-    def test_wrong_credentials_are_refused(self, emulator):
-        result = hyber(emulator, password="nope").send(1, "79001234567", "hello")
+    async def test_wrong_credentials_are_refused(self, emulator):
+        result = await hyber(emulator, password="nope").send(1, "79001234567", "hello")
         assert (result.outcome, result.http_status) == (Outcome.REFUSED, 401)
 
-    def test_reports_go_from_pending_to_final(self, emulator):
+    async def test_reports_go_from_pending_to_final(self, emulator):
         gateway = hyber(emulator)
-        sent = gateway.send(9, "79001234567", "hello")
-        first = gateway.fetch_report(9, sent.provider_id)
+        sent = await gateway.send(9, "79001234567", "hello")
+        first = await gateway.fetch_report(9, sent.provider_id)
         assert first.report.status == -1 and not first.final
-        time.sleep(0.25)
-        assert gateway.fetch_report(9, sent.provider_id).report.status == 1
-        time.sleep(0.2)
-        final = gateway.fetch_report(9, sent.provider_id)
+        self.now[0] += 6
+        assert (await gateway.fetch_report(9, sent.provider_id)).report.status == 1
+        self.now[0] += 5
+        final = await gateway.fetch_report(9, sent.provider_id)
         assert final.final and final.delivered and final.report.status == 2
         assert final.report.channel == "sms" and final.report.parts_delivered == 1
 
-    def test_a_report_can_be_asked_by_our_own_id_when_the_answer_was_lost(self, emulator):
+    async def test_a_report_can_be_asked_by_our_own_id_when_the_answer_was_lost(self, emulator):
         gateway = hyber(emulator)
-        gateway.send(10, "79001234567", "hello")
-        assert gateway.fetch_report(10, None).report.status == -1
+        await gateway.send(10, "79001234567", "hello")
+        assert (await gateway.fetch_report(10, None)).report.status == -1
 
-    def test_an_undelivered_message_gets_a_final_failure(self, emulator):
+    async def test_an_undelivered_message_gets_a_final_failure(self, emulator):
         emulator.faults.undelivered_rate = 1.0
         emulator.faults.dr_delay = 0.0
         gateway = hyber(emulator)
-        sent = gateway.send(11, "79001234567", "hello")
-        result = gateway.fetch_report(11, sent.provider_id)
+        sent = await gateway.send(11, "79001234567", "hello")
+        result = await gateway.fetch_report(11, sent.provider_id)
         assert result.final and not result.delivered and "not delivered" in result.error
 
-    def test_an_unknown_message_has_no_report_yet(self, emulator):
-        result = hyber(emulator).fetch_report(12, "00000000-0000-0000-0000-000000000000")
+    async def test_an_unknown_message_has_no_report_yet(self, emulator):
+        result = await hyber(emulator).fetch_report(12, "00000000-0000-0000-0000-000000000000")
         assert result.report is None and "404" in result.error
 
-    def test_the_request_body_follows_the_provider_api(self, emulator):
+    async def test_the_request_body_follows_the_provider_api(self, emulator):
         captured = {}
         gateway = hyber(emulator)
         original = gateway.request
 
-        def spy(method, url, **kwargs):
-            captured.update(kwargs.get("json") or {})
-            return original(method, url, **kwargs)
+        async def spy(method, url, body=None):
+            captured.update(body or {})
+            return await original(method, url, body)
 
         gateway.request = spy
-        gateway.send(77, "79001234567", "hello")
+        await gateway.send(77, "79001234567", "hello")
         assert captured == {"phone_number": 79001234567, "extra_id": "77", "channels": ["sms"],
                             "channel_options": {"sms": {"text": "hello", "ttl": 300, "alpha_name": "ACME"}}}
         assert isinstance(gateway, HyberGateway)
@@ -163,27 +188,31 @@ class TestHyber:
 
 class TestSandbox:
     def sandbox(self, **settings):
-        return make_gateway(GatewayConfig(kind="sandbox", sandbox=SandboxConfig(**settings)))
+        gateway = make_gateway(GatewayConfig(kind="sandbox", sandbox=SandboxConfig(**settings)))
+        self.now = [1_000_000.0]
+        gateway.clock = lambda: self.now[0]
+        return gateway
 
-    def test_nothing_leaves_the_machine_and_sends_succeed(self):
+    async def test_nothing_leaves_the_machine_and_sends_succeed(self):
         gateway = self.sandbox(latency_ms=5)
-        result = gateway.send(1, "79001234567", "hi")
+        result = await gateway.send(1, "79001234567", "hi")
         assert result.outcome == Outcome.SENT and not gateway.leaves_machine
         assert "nothing leaves" in gateway.describe()
 
-    def test_the_fail_rate_gives_transient_failures(self):
-        assert self.sandbox(latency_ms=0, fail_rate=1.0).send(1, "79001234567", "hi").outcome == Outcome.TRANSIENT
+    async def test_the_fail_rate_gives_transient_failures(self):
+        result = await self.sandbox(latency_ms=0, fail_rate=1.0).send(1, "79001234567", "hi")
+        assert result.outcome == Outcome.TRANSIENT
 
-    def test_reports_turn_final_after_the_delay(self):
+    async def test_reports_turn_final_after_the_delay(self):
         gateway = self.sandbox(latency_ms=0, dr_delay=0.2)
-        sent = gateway.send(3, "79001234567", "hi")
-        assert not gateway.fetch_report(3, sent.provider_id).final
-        time.sleep(0.25)
-        final = gateway.fetch_report(3, sent.provider_id)
+        sent = await gateway.send(3, "79001234567", "hi")
+        assert not (await gateway.fetch_report(3, sent.provider_id)).final
+        self.now[0] += 0.25
+        final = await gateway.fetch_report(3, sent.provider_id)
         assert final.final and final.delivered
 
-    def test_the_undelivered_rate_gives_final_failures(self):
+    async def test_the_undelivered_rate_gives_final_failures(self):
         gateway = self.sandbox(latency_ms=0, dr_delay=0, undelivered_rate=1.0)
-        sent = gateway.send(4, "79001234567", "hi")
-        result = gateway.fetch_report(4, sent.provider_id)
+        sent = await gateway.send(4, "79001234567", "hi")
+        result = await gateway.fetch_report(4, sent.provider_id)
         assert result.final and not result.delivered

@@ -1,6 +1,7 @@
 """Back-off for retries, the rhythm of report polls, and the shared rate limit."""
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 import time
@@ -31,41 +32,31 @@ def test_report_polls_slow_down_as_a_message_ages():
 def test_the_rate_limit_spaces_sends_evenly():
     now = [100.0]
     limiter = RateLimiter(4, clock=lambda: now[0])
-    slept = []
-    original = time.sleep
-    try:
-        time.sleep = slept.append
-        for _ in range(4):
-            limiter.acquire()
-    finally:
-        time.sleep = original
-    assert slept == [0.25, 0.5, 0.75]
+    assert [limiter.reserve() for _ in range(4)] == [0.0, 0.25, 0.5, 0.75]
+    now[0] = 200.0
+    assert limiter.reserve() == 0.0
 
 
-def test_the_rate_limit_holds_across_threads():
+async def test_the_rate_limit_holds_across_concurrent_requests():
     limiter = RateLimiter(50)
     stamps = []
-    lock = threading.Lock()
 
-    def worker():
+    async def request():
         for _ in range(5):
-            limiter.acquire()
-            with lock:
-                stamps.append(time.monotonic())
+            await limiter.acquire()
+            stamps.append(time.monotonic())
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    await asyncio.gather(*(request() for _ in range(8)))
     assert len(stamps) == 40
     assert max(stamps) - min(stamps) >= 39 / 50 * 0.9
 
 
-def test_no_rate_limit_never_waits_and_a_stop_interrupts_a_wait():
-    assert RateLimiter(0).acquire()
+async def test_no_rate_limit_never_waits_and_a_stop_interrupts_a_wait():
+    assert await RateLimiter(0).acquire()
     limiter = RateLimiter(0.5)
-    limiter.acquire()
+    await limiter.acquire()
     stop = threading.Event()
     stop.set()
-    assert limiter.acquire(stop) is False
+    started = time.monotonic()
+    assert await limiter.acquire(stop) is False
+    assert time.monotonic() - started < 1

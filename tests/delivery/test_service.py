@@ -16,7 +16,7 @@ from tui_notifier.core import sending
 from tui_notifier.core.dispatches import cancel_dispatch, create_dispatch, pause_dispatch, update_dispatch
 from tui_notifier.db import close_database, open_database
 from tui_notifier.delivery import service
-from tui_notifier.delivery.harness import add_clients, wait_for
+from harness import add_clients, wait_for
 from tui_notifier.delivery.queue import queue_identity
 from tui_notifier.models import Message
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from tui_notifier.core.dispatches import cancel_dispatch, pause_dispatch, resume_dispatch
-from tui_notifier.delivery.harness import add_clients, wait_for
+from harness import add_clients, wait_for
 
 
 def requests_settle(stack, within: float = 2.0) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tui_notifier.delivery.harness import add_clients
+from harness import add_clients
 
 
 def test_failures_garbage_hangs_and_an_outage_are_retried_until_everything_is_sent(stack):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from servers import Inbox
-from tui_notifier.delivery.harness import add_clients, wait_for
+from harness import add_clients, wait_for
 
 
 def test_two_consumers_mail_the_summary_once_after_the_mail_server_comes_back(stack):

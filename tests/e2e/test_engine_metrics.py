@@ -1,15 +1,16 @@
 """`consumer --metrics-port`: Prometheus metrics of a real consumer sending to a faulty gateway."""
 from __future__ import annotations
 
-import requests
+import urllib.request
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from servers import free_port
-from tui_notifier.delivery.harness import add_clients
+from harness import add_clients
 
 
 def scrape(port: int) -> dict:
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     samples = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

@@ -2,7 +2,7 @@
 flight; several consumers share one queue."""
 from __future__ import annotations
 
-from tui_notifier.delivery.harness import add_clients, wait_for
+from harness import add_clients, wait_for
 from tui_notifier.models import Message
 
 

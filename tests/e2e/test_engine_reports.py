@@ -1,7 +1,7 @@
 """hyber: sends, then delivery reports polled to a final status, each change kept."""
 from __future__ import annotations
 
-from tui_notifier.delivery.harness import add_clients, wait_for
+from harness import add_clients, wait_for
 from tui_notifier.models import DeliveryReport, Message
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import time
 
 from tui_notifier.clock import utcnow
-from tui_notifier.delivery.harness import add_clients, wait_for
+from harness import add_clients, wait_for
 
 
 def test_a_dispatch_due_now_begins_within_two_seconds(stack):

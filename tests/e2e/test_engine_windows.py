@@ -5,7 +5,7 @@ import datetime as dt
 
 from tui_notifier import clock
 from tui_notifier.clock import utcnow
-from tui_notifier.delivery.harness import add_clients
+from harness import add_clients
 from tui_notifier.models import Message
 
 

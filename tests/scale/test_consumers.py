@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from servers import Inbox
-from tui_notifier.delivery.harness import add_clients, wait_for
+from harness import add_clients, wait_for
 from tui_notifier.models import Message
 
 

@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 
 from tests.tui.conftest import settle
 from tui_notifier.clock import utcnow
-from tui_notifier.delivery.harness import add_clients, wait_for
+from harness import add_clients, wait_for
 from tui_notifier.tui.app import NotifierApp
 
 

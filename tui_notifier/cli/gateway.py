@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 
 
@@ -52,11 +51,6 @@ def run(args, ctx) -> int:
         emulator = Emulator(args.port, faults)
     except OSError as exc:
         raise Failure(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
     print(f"sandbox gateway listening on {emulator.url}", flush=True)
     print(f"  probe: gateway.url: {emulator.url}", flush=True)
     print(f"  hyber: gateway.url: {emulator.url}  gateway.dr_url: {emulator.url}", flush=True)
@@ -66,8 +60,7 @@ def run(args, ctx) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        emulator.stopping.set()
-        emulator.server.server_close()
+        emulator.socket.close()
         if args.stats_file:
             with open(args.stats_file, "w", encoding="utf-8") as fh:
                 json.dump(emulator.stats.snapshot(with_ids=True), fh)

@@ -13,17 +13,24 @@ Serves on 127.0.0.1:
 Faults on sends: `fail_rate` (500/502/503), `malformed_rate` (200 with a broken body; the
 message *was* accepted, as with a real provider whose answer got mangled), `hang_rate` (no
 answer for `hang_seconds`), `down` (connections are closed without an answer), `latency_ms`.
+
+It is a small HTTP/1.1 server on asyncio (keep-alive, one request at a time per connection,
+bodies by Content-Length): one loop serves many thousands of requests a second, so a
+benchmark measures the engine and not its stand-in gateway.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import random
+import signal
+import socket
 import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, fields
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 CONTROL = "/_emulator/"
@@ -122,173 +129,178 @@ class Stats:
         return data
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "tui-notifier-sandbox"
+MAX_HEAD = 64 * 1024
+DROP = None
+"""What a handler returns to close the connection without an answer."""
 
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
-        pass
 
-    @property
-    def emulator(self) -> "Emulator":
-        return self.server.emulator  # type: ignore[attr-defined]
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
 
-    # -- plumbing
 
-    def _reply(self, status: int, body, content_type: str = "application/json") -> None:
-        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        head = (f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n"
-                f"Content-Type: {content_type}\r\nContent-Length: {len(payload)}\r\n\r\n")
-        self.wfile.write(head.encode("latin-1") + payload)
+def _reply(status: int, body, content_type: str = "application/json") -> tuple[int, bytes, str]:
+    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return status, payload, content_type
 
-    def _drop(self) -> None:
-        """Close the connection without an answer, as a server going away does."""
-        self.close_connection = True
 
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+def _send_route(path: str) -> tuple[str, str] | None:
+    """(`probe` or `hyber`, the id or client id in the path) for a send, else None."""
+    if path.startswith(CONTROL):
+        return None
+    parts = [p for p in path.split("/") if p]
+    if len(parts) == 2 and parts[0] == "send":
+        return "probe", parts[1]
+    if len(parts) == 1:
+        return "hyber", parts[0]
+    return None
 
-    def _json_body(self):
-        try:
-            return json.loads(self._body() or b"null")
-        except ValueError:
-            return None
 
-    # -- routing
+class _Handler:
+    """The provider APIs and the control paths: a request in, an answer (or DROP) out."""
 
-    def do_GET(self):  # noqa: N802
-        path = urlsplit(self.path)
-        if path.path.startswith(CONTROL):
-            if path.path == CONTROL + "stats":
-                with_ids = parse_qs(path.query).get("ids", ["0"])[0] not in ("0", "")
-                return self._reply(200, self.emulator.stats.snapshot(with_ids))
-            if path.path == CONTROL + "faults":
-                return self._reply(200, self.emulator.faults.public())
-            return self._reply(404, {"error": "unknown control path"})
-        parts = [p for p in path.path.split("/") if p]
+    def __init__(self, emulator: "Emulator"):
+        self.emulator = emulator
+
+    def before(self, request: Request) -> tuple[str, float]:
+        """What happens before the answer: (`now`, `drop`, `hang` or `wait`, seconds)."""
+        if request.method != "POST" or _send_route(request.path) is None:
+            return "now", 0.0
+        faults, rnd = self.emulator.faults, self.emulator.random
+        self.emulator.stats.request()
+        if faults.down:
+            return "drop", 0.0
+        if faults.hang_rate and rnd.random() < faults.hang_rate:
+            return "hang", faults.hang_seconds
+        if faults.latency_ms:
+            return "wait", faults.latency_ms / 1000
+        return "now", 0.0
+
+    def answer(self, request: Request):
+        if request.method == "GET":
+            return self._get(request)
+        if request.method == "POST":
+            return self._post(request)
+        return _reply(405, {"error": "method not allowed"})
+
+    def _get(self, request: Request):
+        if request.path.startswith(CONTROL):
+            if request.path == CONTROL + "stats":
+                with_ids = parse_qs(request.query).get("ids", ["0"])[0] not in ("0", "")
+                return _reply(200, self.emulator.stats.snapshot(with_ids))
+            if request.path == CONTROL + "faults":
+                return _reply(200, self.emulator.faults.public())
+            return _reply(404, {"error": "unknown control path"})
+        parts = [p for p in request.path.split("/") if p]
         if len(parts) >= 5 and parts[1] == "api" and parts[2] == "dr":
-            return self._report(parts)
-        return self._reply(404, {"error_code": 404, "error_text": "not found"})
+            return self._report(request, parts)
+        return _reply(404, {"error_code": 404, "error_text": "not found"})
 
-    def do_POST(self):  # noqa: N802
-        path = urlsplit(self.path).path
-        if path.startswith(CONTROL):
-            return self._control(path)
-        parts = [p for p in path.split("/") if p]
-        if len(parts) == 2 and parts[0] == "send":
-            return self._send("probe", parts[1])
-        if len(parts) == 1:
-            return self._send("hyber", parts[0])
-        self._body()
-        return self._reply(404, {"code": 404, "message": "not found"})
+    def _post(self, request: Request):
+        if request.path.startswith(CONTROL):
+            return self._control(request)
+        route = _send_route(request.path)
+        if route is None:
+            return _reply(404, {"code": 404, "message": "not found"})
+        return self._send(request, *route)
 
-    def _control(self, path: str) -> None:
-        if path == CONTROL + "faults":
-            changes = self._json_body()
+    def _control(self, request: Request):
+        if request.path == CONTROL + "faults":
+            try:
+                changes = json.loads(request.body or b"null")
+            except ValueError:
+                changes = None
             if not isinstance(changes, dict):
-                return self._reply(400, {"error": "expected a JSON object"})
+                return _reply(400, {"error": "expected a JSON object"})
             try:
                 self.emulator.faults.update(changes)
             except (KeyError, TypeError, ValueError) as exc:
-                return self._reply(400, {"error": f"bad fault setting: {exc}"})
-            return self._reply(200, self.emulator.faults.public())
-        if path == CONTROL + "reset":
-            self._body()
+                return _reply(400, {"error": f"bad fault setting: {exc}"})
+            return _reply(200, self.emulator.faults.public())
+        if request.path == CONTROL + "reset":
             self.emulator.stats.reset()
-            return self._reply(200, {"reset": True})
-        self._body()
-        return self._reply(404, {"error": "unknown control path"})
+            return _reply(200, {"reset": True})
+        return _reply(404, {"error": "unknown control path"})
 
     # -- provider APIs
 
-    def _send(self, api: str, key: str) -> None:
-        faults, stats = self.emulator.faults, self.emulator.stats
-        rnd = self.emulator.random
-        body = self._body()
-        stats.request()
-        if faults.down:
-            return self._drop()
-        if faults.hang_rate and rnd.random() < faults.hang_rate:
-            self.emulator.stopping.wait(faults.hang_seconds)
-            return self._drop()
-        if faults.latency_ms:
-            time.sleep(faults.latency_ms / 1000)
-        if not self._authorised(api):
+    def _send(self, request: Request, api: str, key: str):
+        faults, rnd = self.emulator.faults, self.emulator.random
+        if not self._authorised(request, api):
             if api == "probe":
-                return self._reply(401, {"code": 401, "message": "invalid token"})
-            return self._reply(401, {"error_code": 401, "error_text": "authorization failed"})
+                return _reply(401, {"code": 401, "message": "invalid token"})
+            return _reply(401, {"error_code": 401, "error_text": "authorization failed"})
         if faults.fail_rate and rnd.random() < faults.fail_rate:
             status = rnd.choice((500, 502, 503))
             if api == "probe":
-                return self._reply(status, {"code": status, "message": "internal error"})
-            return self._reply(status, {"error_code": status, "error_text": "temporary failure"})
+                return _reply(status, {"code": status, "message": "internal error"})
+            return _reply(status, {"error_code": status, "error_text": "temporary failure"})
         try:
-            data = json.loads(body)
+            data = json.loads(request.body)
         except ValueError:
             data = None
         if api == "probe":
             return self._probe(key, data, rnd)
         return self._hyber(data, rnd)
 
-    def _authorised(self, api: str) -> bool:
+    def _authorised(self, request: Request, api: str) -> bool:
         faults = self.emulator.faults
+        given = request.headers.get("authorization")
         if api == "probe":
-            return not faults.token or self.headers.get("Authorization") == f"Bearer {faults.token}"
+            return not faults.token or given == f"Bearer {faults.token}"
         if not faults.login:
             return True
         expected = base64.b64encode(f"{faults.login}:{faults.password}".encode()).decode()
-        return self.headers.get("Authorization") == f"Basic {expected}"
+        return given == f"Basic {expected}"
 
-    def _malformed(self, rnd) -> bool:
+    def _malformed(self, rnd):
         rate = self.emulator.faults.malformed_rate
         if rate and rnd.random() < rate:
-            self._reply(200, rnd.choice(MALFORMED_BODIES), "text/plain")
-            return True
-        return False
+            return _reply(200, rnd.choice(MALFORMED_BODIES), "text/plain")
+        return None
 
-    def _probe(self, key: str, data, rnd) -> None:
+    def _probe(self, key: str, data, rnd):
         if (not isinstance(data, dict) or str(data.get("id")) != key
                 or not isinstance(data.get("phone"), int) or not isinstance(data.get("text"), str)):
-            return self._reply(400, {"code": 400, "message": "expected {id, phone (integer), text}"})
+            return _reply(400, {"code": 400, "message": "expected {id, phone (integer), text}"})
         self.emulator.stats.accept(key)
-        if self._malformed(rnd):
-            return
-        self._reply(200, {"code": 0, "message": "OK"})
+        return self._malformed(rnd) or _reply(200, {"code": 0, "message": "OK"})
 
-    def _hyber(self, data, rnd) -> None:
+    def _hyber(self, data, rnd):
         sms = (((data or {}).get("channel_options") or {}).get("sms") or {}) if isinstance(data, dict) else {}
         if (not isinstance(data, dict) or not isinstance(data.get("phone_number"), int)
                 or not data.get("extra_id") or not isinstance(sms.get("text"), str)):
-            return self._reply(400, {"error_code": 7, "error_text": "invalid request body"})
+            return _reply(400, {"error_code": 7, "error_text": "invalid request body"})
         extra_id = str(data["extra_id"])
         message_id = str(uuid.uuid4())
         faults, stats = self.emulator.faults, self.emulator.stats
         with stats.lock:
-            stats.hyber[message_id] = HyberMessage(extra_id, data["phone_number"], time.time(),
+            stats.hyber[message_id] = HyberMessage(extra_id, data["phone_number"], self.emulator.clock(),
                                                    rnd.random() >= faults.undelivered_rate)
             stats.by_extra_id[extra_id] = message_id
         stats.accept(extra_id)
-        if self._malformed(rnd):
-            return
-        self._reply(200, {"message_id": message_id})
+        return self._malformed(rnd) or _reply(200, {"message_id": message_id})
 
-    def _report(self, parts: list[str]) -> None:
+    def _report(self, request: Request, parts: list[str]):
         stats, faults = self.emulator.stats, self.emulator.faults
         with stats.lock:
             stats.report_requests += 1
         if faults.down:
-            return self._drop()
-        if not self._authorised("hyber"):
-            return self._reply(401, {"error_code": 401, "error_text": "authorization failed"})
+            return DROP
+        if not self._authorised(request, "hyber"):
+            return _reply(401, {"error_code": 401, "error_text": "authorization failed"})
         external = parts[3] == "external"
         key = parts[4] if external else parts[3]
         with stats.lock:
             message_id = stats.by_extra_id.get(key) if external else key
             message = stats.hyber.get(message_id or "")
         if message is None:
-            return self._reply(404, {"error_code": 404, "error_text": "message not found"})
-        age = time.time() - message.accepted_at
+            return _reply(404, {"error_code": 404, "error_text": "message not found"})
+        age = self.emulator.clock() - message.accepted_at
         if age < faults.dr_delay / 2:
             status, substatus = -1, None
         elif age < faults.dr_delay:
@@ -298,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, substatus = 5, 51
         report = {"phone_number": str(message.phone), "last_partner": "sms", "message_id": message_id,
-                  "extra_id": message.extra_id, "time": int(time.time() * 1000), "status": status}
+                  "extra_id": message.extra_id, "time": int(self.emulator.clock() * 1000), "status": status}
         if substatus is not None:
             report.update(substatus=substatus, hyber_status=substatus * 1000 + 11,
                           total_sms_parts=1, delivered_sms_parts=1 if status == 2 else 0)
@@ -306,46 +318,177 @@ class _Handler(BaseHTTPRequestHandler):
             report = {"reports": [report], "started": True, "processing": status in (-1, 1),
                       "delivered_via": "sms" if status == 2 else None, "clicks": 0,
                       "channels": [{"channel": "sms", "ttl": 300}]}
-        return self._reply(200, report)
+        return _reply(200, report)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512
+def _head(status: int, length: int, content_type: str, close: bool) -> bytes:
+    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+    lines = [f"HTTP/1.1 {status} {reason}", "Server: tui-notifier-sandbox",
+             f"Content-Type: {content_type}", f"Content-Length: {length}"]
+    if close:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: reads a request, answers it (maybe later), then the next."""
+
+    def __init__(self, emulator: "Emulator"):
+        self.emulator = emulator
+        self.handler = emulator.handler
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.busy = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.emulator.connections.add(self)
+
+    def connection_lost(self, exc) -> None:
+        self.emulator.connections.discard(self)
+        if self.timer is not None:
+            self.timer.cancel()
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self._next()
+
+    def _next(self) -> None:
+        while not self.busy and self.transport is not None:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buffer) > MAX_HEAD:
+                    self.transport.close()
+                return
+            try:
+                request, close, size = self._parse(end)
+            except ValueError:
+                self._write(_reply(400, {"error": "bad request"}), close=True)
+                return
+            if len(self.buffer) < size:
+                return
+            request.body = bytes(self.buffer[end + 4:size])
+            del self.buffer[:size]
+            self._handle(request, close)
+
+    def _parse(self, end: int) -> tuple[Request, bool, int]:
+        lines = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
+        method, target, version = lines[0].split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length") or 0)
+        if length < 0 or "chunked" in headers.get("transfer-encoding", "").lower():
+            raise ValueError("unsupported body")
+        connection = headers.get("connection", "").lower()
+        close = connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive")
+        path, _, query = target.partition("?")
+        return Request(method, path, query, headers, b""), close, end + 4 + length
+
+    def _handle(self, request: Request, close: bool) -> None:
+        action, seconds = self.handler.before(request)
+        if action == "drop":
+            self.transport.close()
+            return
+        self.busy = True
+        loop = asyncio.get_running_loop()
+        if action == "hang":
+            self.timer = loop.call_later(seconds, self.transport.close)
+        elif action == "wait":
+            self.timer = loop.call_later(seconds, self._answer, request, close)
+        else:
+            self._answer(request, close)
+
+    def _answer(self, request: Request, close: bool) -> None:
+        self.timer = None
+        if self.transport is None:
+            return
+        try:
+            answer = self.handler.answer(request)
+        except Exception as exc:  # a bug in the emulator must answer, not kill the connection
+            answer = _reply(500, {"error": f"emulator error: {exc!r}"})
+        if answer is DROP:
+            self.transport.close()
+            return
+        self._write(answer, close)
+        self.busy = False
+        self._next()
+
+    def _write(self, answer, close: bool) -> None:
+        status, payload, content_type = answer
+        self.transport.write(_head(status, len(payload), content_type, close) + payload)
+        if close:
+            self.transport.close()
 
 
 class Emulator:
-    """The emulator's server; `start()` serves from a thread, `serve_forever()` in the foreground."""
+    """The emulator's server; `start()` serves from a thread, `serve_forever()` in the foreground.
+
+    The port is bound at construction, so a port in use is an OSError there. `clock` (epoch
+    seconds) is what delivery reports age by; a test may step it."""
 
     def __init__(self, port: int = 0, faults: Faults | None = None, seed: int | None = None):
+        self.clock = time.time
         self.faults = faults or Faults()
         self.stats = Stats()
         self.random = random.Random(seed)
-        self.stopping = threading.Event()
-        self.server = _Server(("127.0.0.1", port), _Handler)
-        self.server.emulator = self  # type: ignore[attr-defined]
+        self.handler = _Handler(self)
+        self.connections: set[_Connection] = set()
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.socket.bind(("127.0.0.1", port))
+            self.socket.listen(4096)
+        except OSError:
+            self.socket.close()
+            raise
+        self.socket.setblocking(False)
+        self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
 
     @property
     def port(self) -> int:
-        return self.server.server_address[1]
+        return self.socket.getsockname()[1]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "Emulator":
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="emulator", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="emulator", daemon=True)
         self._thread.start()
+        self._ready.wait(10)
         return self
 
     def serve_forever(self) -> None:
-        self.server.serve_forever(poll_interval=0.2)
+        """Serve in this thread until SIGTERM or SIGINT."""
+        self._serve(signals=True)
+
+    def _serve(self, signals: bool = False) -> None:
+        self.loop = loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(loop.create_server(lambda: _Connection(self), sock=self.socket,
+                                                            backlog=4096))
+        if signals:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, loop.stop)
+        loop.call_soon(self._ready.set)
+        try:
+            loop.run_forever()
+        finally:
+            server.close()
+            for connection in list(self.connections):
+                if connection.transport is not None:
+                    connection.transport.abort()
+            loop.run_until_complete(asyncio.sleep(0))
+            loop.close()
 
     def stop(self) -> None:
-        self.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-        if self._thread is not None:
+        if self.loop is not None and self._thread is not None:
+            self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(5)
+        self.socket.close()

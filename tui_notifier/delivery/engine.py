@@ -1,27 +1,28 @@
 """The engine: fan-out, batches sent concurrently, results recorded as they come, sweeps,
 delivery reports. Huey tasks are thin wrappers over `Engine`'s methods.
 
-One Engine lives in each consumer process. It owns a pool of sender threads
-(`sending.concurrency`, each with its own keep-alive session) shared by every batch the
-consumer works, a rate limiter shared by those threads, and the consumer's identity (its
+One Engine lives in each consumer process. It owns the process's event loop
+(`delivery.sender`, at most `sending.concurrency` requests in flight across every batch),
+the gateway with its session on that loop, a rate limiter, and the consumer's identity (its
 heartbeat id) that its leases carry.
 
-A batch: claim up to `batch_size` due messages under a lease; hand each to the pool; right
-before each request check the dispatch (end, pause, cancel, window) from a snapshot the batch
-re-reads every half second; write results every few dozen or every 100 ms in a small
-transaction, so a crash repeats at most what was in flight.
+A batch: a Huey worker thread claims up to `batch_size` due messages under a lease and hands
+them to the loop, where each request is checked against the dispatch (end, pause, cancel,
+window) right before it starts, from a snapshot the worker re-reads every half second. The
+worker thread writes results as they come back, every few dozen or every 100 ms in a small
+transaction, so a crash repeats at most what was in flight. The database is never touched
+on the loop.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import logging
 import os
-import queue
 import random
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -36,6 +37,7 @@ from tui_notifier.delivery.gateways.base import ReportResult, SendResult
 from tui_notifier.delivery.logs import about
 from tui_notifier.delivery.policy import REPORT_POLL_HORIZON, report_poll_delay, retry_delay
 from tui_notifier.delivery.ratelimit import RateLimiter
+from tui_notifier.delivery.sender import Sender
 from tui_notifier.mail import send_daily_summary_if_due, summary_due
 from tui_notifier.models import MessageStatus
 
@@ -82,7 +84,9 @@ class Engine:
                  clock: Callable[[], _dt.datetime] = utcnow):
         self.config = config
         self.sending = config.sending
-        self.gateway = gateway or make_gateway(config.gateway, pool_size=2)
+        concurrency = max(1, self.sending.concurrency)
+        self.gateway = gateway or make_gateway(config.gateway, concurrency)
+        self.sender = Sender(concurrency, on_close=self.gateway.close)
         self.owner = owner
         self.clock = clock
         self.stopping = threading.Event()
@@ -90,18 +94,13 @@ class Engine:
         self.random = random.Random()
         self.metrics = None
         """A `delivery.metrics.Metrics` told of every batch's outcomes, when metrics are served."""
-        self._pool = ThreadPoolExecutor(max_workers=max(1, self.sending.concurrency),
-                                        thread_name_prefix="sender")
 
     # ------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
         """Stop starting requests, let those in flight finish, close the sessions."""
         self.stopping.set()
-        self._pool.shutdown(wait=True)
-        closer = getattr(self.gateway, "close_all", None)
-        if closer:
-            closer()
+        self.sender.close(grace=self.config.gateway.timeout + 1)
 
     # ------------------------------------------------------------ dispatches
 
@@ -264,46 +263,62 @@ class Engine:
 
 
 class _Collector:
-    """The owner side of a batch: gathers results from the sender threads and writes them in
-    small transactions."""
+    """The worker-thread side of a batch: starts its requests on the loop, gathers the results
+    they hand back, and writes them in small transactions.
+
+    The loop appends to a list and wakes the worker only when a flush's worth has come, so
+    the two threads meet once per few dozen results rather than once per result."""
 
     def __init__(self, engine: Engine, size: int):
         self.engine = engine
-        self.results: queue.SimpleQueue = queue.SimpleQueue()
         self.pending = size
-        self.buffer: list = []
-        self.last_flush = time.monotonic()
+        self._arrived: list = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+
+    async def request_all(self) -> None:
+        raise NotImplementedError
 
     def write(self, items: list) -> None:
         raise NotImplementedError
 
     def between(self) -> None:
-        """Called at least every 50 ms while waiting."""
+        """Called at least every 100 ms while waiting."""
 
-    def collect(self) -> None:
+    def put(self, item) -> None:
+        """A result, from the loop."""
+        with self._lock:
+            self._arrived.append(item)
+            full = len(self._arrived) >= FLUSH_EVERY
+        if full:
+            self._wake.set()
+
+    def _take(self) -> list:
+        with self._lock:
+            items, self._arrived = self._arrived, []
+            self._wake.clear()
+        return items
+
+    def run(self) -> None:
+        done = self.engine.sender.submit(self.request_all())
+        done.add_done_callback(lambda _f: self._wake.set())
+        try:
+            self.collect(done)
+        finally:
+            done.result()
+
+    def collect(self, done) -> None:
         while self.pending:
-            try:
-                item = self.results.get(timeout=0.05)
-            except queue.Empty:
-                item = None
-            while item is not None:
-                self.pending -= 1
-                self.buffer.append(item)
-                try:
-                    item = self.results.get_nowait()
-                except queue.Empty:
-                    item = None
-            now = time.monotonic()
-            if self.buffer and (len(self.buffer) >= FLUSH_EVERY or now - self.last_flush >= FLUSH_SECONDS):
-                self.flush()
+            if not done.done():
+                self._wake.wait(FLUSH_SECONDS)
+            finished = done.done()
+            items = self._take()
+            if items:
+                self.pending -= len(items)
+                self.write(items)
+            if finished and not items:
+                break
             self.between()
-        self.flush()
-
-    def flush(self) -> None:
-        items, self.buffer = self.buffer, []
-        self.last_flush = time.monotonic()
-        if items:
-            self.write(items)
 
 
 class _Batch(_Collector):
@@ -316,13 +331,10 @@ class _Batch(_Collector):
         self.open_ids = {m.id for m in claim.messages}
         self.last_refresh = self.last_renew = time.monotonic()
 
-    def run(self) -> None:
-        submit = self.engine._pool.submit
-        for message in self.claim.messages:
-            submit(self.send_one, message)
-        self.collect()
+    # -- on the loop
 
-    # -- sender threads
+    async def request_all(self) -> None:
+        await asyncio.gather(*(self.send_one(m) for m in self.claim.messages))
 
     def blocker(self, message: sending.Claimed) -> str | None:
         if self.engine.stopping.is_set():
@@ -336,26 +348,29 @@ class _Batch(_Collector):
             reason = "window"
         return reason
 
-    def send_one(self, message: sending.Claimed) -> None:
+    async def send_one(self, message: sending.Claimed) -> None:
         engine = self.engine
         at = engine.clock()
         result: SendResult | None = None
         try:
             blocker = self.blocker(message)
             if blocker is None and engine.limiter.rate:
-                engine.limiter.acquire(engine.stopping)
+                await engine.limiter.acquire(engine.stopping)
                 blocker = self.blocker(message)
             if blocker is None:
-                at = engine.clock()
-                result = engine.gateway.send(message.id, message.phone, self.state.text)
-                if result.outcome == Sent.REFUSED:
-                    self.refused = True
+                async with engine.sender.slots:
+                    blocker = self.blocker(message)
+                    if blocker is None:
+                        at = engine.clock()
+                        result = await engine.gateway.send(message.id, message.phone, self.state.text)
+                        if result.outcome == Sent.REFUSED:
+                            self.refused = True
         except Exception as exc:  # a gateway bug must not lose the message
             log.exception("%s gateway error", about(self.dispatch_id, message.id, message.client_id))
             result, blocker = SendResult(Sent.TRANSIENT, None, f"internal error: {exc!r}"), None
-        self.results.put((message, at, result, blocker))
+        self.put((message, at, result, blocker))
 
-    # -- owner thread
+    # -- on the worker thread
 
     def between(self) -> None:
         now = time.monotonic()
@@ -426,21 +441,21 @@ class _ReportBatch(_Collector):
         super().__init__(engine, len(due))
         self.due = due
 
-    def run(self) -> None:
-        for item in self.due:
-            self.engine._pool.submit(self.fetch_one, item)
-        self.collect()
+    async def request_all(self) -> None:
+        await asyncio.gather(*(self.fetch_one(item) for item in self.due))
 
-    def fetch_one(self, item: sending.ReportDue) -> None:
+    async def fetch_one(self, item: sending.ReportDue) -> None:
+        engine = self.engine
         try:
-            if self.engine.stopping.is_set():
+            if engine.stopping.is_set():
                 result = ReportResult(error="consumer stopping")
             else:
-                result = self.engine.gateway.fetch_report(item.message_id, item.provider_id)
+                async with engine.sender.slots:
+                    result = await engine.gateway.fetch_report(item.message_id, item.provider_id)
         except Exception as exc:
             log.exception("%s report poll error", about(item.dispatch_id, item.message_id, item.client_id))
             result = ReportResult(error=f"internal error: {exc!r}")
-        self.results.put((item, result))
+        self.put((item, result))
 
     def write(self, items: list) -> None:
         outcomes = []

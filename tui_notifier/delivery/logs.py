@@ -31,16 +31,15 @@ class RedactSecrets(logging.Filter):
         if not self.secrets:
             return True
         text = record.getMessage()
-        redacted = text
         for secret in self.secrets:
-            redacted = redacted.replace(secret, "***")
+            if secret in text:
+                text = text.replace(secret, "***")
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             for secret in self.secrets:
                 record.exc_text = record.exc_text.replace(secret, "***")
-        if redacted != text:
-            record.msg, record.args = redacted, None
+        record.msg, record.args = text, None  # formatted once, here, for every handler
         return True
 
 

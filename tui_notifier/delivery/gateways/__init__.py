@@ -2,25 +2,23 @@
 from __future__ import annotations
 
 from tui_notifier.delivery.gateways.base import Gateway, Outcome, ReportResult, SendResult
+from tui_notifier.delivery.gateways.hyber import HyberGateway
+from tui_notifier.delivery.gateways.probe import ProbeGateway
+from tui_notifier.delivery.gateways.sandbox import SandboxGateway
+
+HTTP_GATEWAYS = {"probe": ProbeGateway, "hyber": HyberGateway}
 
 
-def make_gateway(gateway_config, pool_size: int = 2) -> Gateway:
+def make_gateway(gateway_config, concurrency: int = 8) -> Gateway:
+    """The gateway `gateway.kind` names; HTTP ones keep at most `concurrency` connections."""
     kind = gateway_config.kind
     if kind == "sandbox":
-        from tui_notifier.delivery.gateways.sandbox import SandboxGateway
-
         return SandboxGateway(gateway_config)
+    if kind not in HTTP_GATEWAYS:
+        raise ValueError(f"unknown gateway.kind {kind!r}")
     if not gateway_config.url:
         raise ValueError(f"gateway.url must be set for the {kind} gateway")
-    if kind == "probe":
-        from tui_notifier.delivery.gateways.probe import ProbeGateway
-
-        return ProbeGateway(gateway_config, pool_size)
-    if kind == "hyber":
-        from tui_notifier.delivery.gateways.hyber import HyberGateway
-
-        return HyberGateway(gateway_config, pool_size)
-    raise ValueError(f"unknown gateway.kind {kind!r}")
+    return HTTP_GATEWAYS[kind](gateway_config, concurrency)
 
 
 __all__ = ["Gateway", "Outcome", "ReportResult", "SendResult", "make_gateway"]

@@ -1,17 +1,22 @@
 """What every gateway offers the engine, and the HTTP plumbing the real ones share.
 
-A gateway sends one message per call and says what happened in a `SendResult`; it never
-raises for anything the provider or the network does. HTTP gateways keep one keep-alive
-`requests.Session` per thread (Sessions are not promised to be thread-safe) and pass a
-timeout on every request.
+A gateway is used on the consumer's event loop (`delivery.sender`): `send` and
+`fetch_report` are coroutines that say what happened in a `SendResult` / `ReportResult` and
+never raise for anything the provider or the network does. HTTP gateways keep one
+`aiohttp.ClientSession` each (keep-alive, at most `sending.concurrency` connections, no
+cookie jar) and bound every request as a whole by `gateway.timeout`.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import threading
+import ssl
 import time
+import urllib.request
 from dataclasses import dataclass
+
+import aiohttp
 
 from tui_notifier.core.sending import ReportData
 
@@ -47,20 +52,21 @@ class ReportResult:
 
 
 class Gateway:
-    """The interface: `send` for everyone, `fetch_report` where `has_reports`."""
+    """The interface: `send` for everyone, `fetch_report` where `has_reports`; both run on
+    the consumer's event loop."""
 
     kind = "base"
     has_reports = False
     leaves_machine = True
 
-    def send(self, message_id: int, phone: str, text: str) -> SendResult:
+    async def send(self, message_id: int, phone: str, text: str) -> SendResult:
         raise NotImplementedError
 
-    def fetch_report(self, message_id: int, provider_id: str | None) -> ReportResult:
+    async def fetch_report(self, message_id: int, provider_id: str | None) -> ReportResult:
         raise NotImplementedError
 
-    def close(self) -> None:
-        """Release whatever the calling thread holds (its session)."""
+    async def close(self) -> None:
+        """Release the connections (on the loop that used them)."""
 
     def describe(self) -> str:
         return self.kind
@@ -83,87 +89,83 @@ def short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@dataclass
+class Reply:
+    """A provider's answer, read whole within the request's deadline."""
+
+    status: int
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
 class HttpGateway(Gateway):
-    """Shared by the HTTP gateways: thread-local sessions, timeouts, error classification."""
+    """Shared by the HTTP gateways: one session per loop, deadlines, error classification."""
 
-    def __init__(self, gateway_config, pool_size: int = 2):
-        import requests  # noqa: F401  (fail early when the dependency is missing)
-
+    def __init__(self, gateway_config, concurrency: int = 8):
         self.config = gateway_config
-        self.proxy_url = gateway_config.url
         self.timeout = gateway_config.timeout
-        self._pool_size = pool_size
-        self._local = threading.local()
-        self._sessions: list = []
-        self._lock = threading.Lock()
+        self.concurrency = max(1, concurrency)
+        self._proxy, self._ssl = _environment(gateway_config.url)
+        self._session: aiohttp.ClientSession | None = None
+        self._session_loop = None
 
-    def session(self):
-        session = getattr(self._local, "session", None)
-        if session is None:
-            import requests
-            from requests.adapters import HTTPAdapter
+    def headers(self) -> dict[str, str]:
+        """Headers every request carries (the credentials a subclass needs)."""
+        return {}
 
-            session = requests.Session()
-            _environment_once(session, self.proxy_url)
-            adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self._pool_size, max_retries=0)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            self.prepare(session)
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
+    def session(self) -> aiohttp.ClientSession:
+        """This loop's session, made on first use (aiohttp binds a session to its loop)."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            connector = aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=0,
+                                             keepalive_timeout=30, ssl=self._ssl)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers=self.headers(), cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=self.timeout), trust_env=False)
+            self._session_loop = loop
+        return self._session
 
-    def prepare(self, session) -> None:
-        """Set the credentials a subclass needs on a new session."""
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
 
-    def close(self) -> None:
-        session = getattr(self._local, "session", None)
-        if session is not None:
-            session.close()
-            self._local.session = None
-            with self._lock:
-                if session in self._sessions:
-                    self._sessions.remove(session)
-
-    def close_all(self) -> None:
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-
-    def request(self, method: str, url: str, **kwargs):
-        """(response or None, error text, latency ms); never raises for network trouble."""
-        import requests
-
+    async def request(self, method: str, url: str, body: dict | None = None):
+        """(Reply or None, error text, latency ms); never raises for network trouble. The
+        timeout bounds the whole request, the wait for a connection and the body included."""
         started = time.monotonic()
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else None
         try:
-            response = self.session().request(method, url, timeout=self.timeout,
-                                              allow_redirects=False, **kwargs)
-            # the body is read inside the timeout's reach, so a stalled body counts as a timeout
-            response.content  # noqa: B018
-        except requests.Timeout:
+            async with self.session().request(method, url, data=data, headers=headers,
+                                              allow_redirects=False, proxy=self._proxy) as response:
+                reply = Reply(response.status, await response.read())
+        except (asyncio.TimeoutError, TimeoutError):
             return None, f"timeout after {self.timeout:g} s", _ms(started)
-        except requests.ConnectionError as exc:
+        except aiohttp.ClientConnectionError as exc:
             return None, f"connection error: {_reason(exc)}", _ms(started)
-        except requests.RequestException as exc:
+        except aiohttp.ClientError as exc:
             return None, f"request failed: {_reason(exc)}", _ms(started)
-        return response, "", _ms(started)
+        return reply, "", _ms(started)
 
 
-def _environment_once(session, url: str) -> None:
-    """Read proxy and CA settings from the environment once, not on every request.
-
-    A Session that trusts the environment looks up proxies, netrc and CA bundles per
-    request, which costs about a third of a request's CPU time at these rates.
-    """
-    import requests
-
-    session.trust_env = False
-    session.proxies.update(requests.utils.get_environ_proxies(url) if url else {})
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle and url.startswith("https:"):
-        session.verify = bundle
+def _environment(url: str):
+    """The proxy and the CA bundle the environment asks for, read once rather than per request."""
+    proxy = None
+    scheme = url.split(":", 1)[0].lower() if url else ""
+    if scheme:
+        proxies = urllib.request.getproxies_environment()
+        host = url.split("://", 1)[-1].split("/", 1)[0]
+        if proxies.get(scheme) and not urllib.request.proxy_bypass_environment(host, proxies):
+            proxy = proxies[scheme]
+    context: ssl.SSLContext | bool = True
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    if bundle and scheme == "https":
+        context = ssl.create_default_context(cafile=bundle)
+    return proxy, context
 
 
 def _ms(started: float) -> int:
@@ -171,20 +173,20 @@ def _ms(started: float) -> int:
 
 
 def _reason(exc: Exception) -> str:
-    """The innermost cause, without the URL (it may carry a host operators consider private)."""
-    inner = exc
-    while inner.__context__ is not None and len(str(inner.__context__)) < len(str(inner)):
-        inner = inner.__context__
-    text = str(inner.args[0]) if inner.args else type(inner).__name__
-    if "Max retries exceeded" in text and "(Caused by" in text:
-        text = text.split("(Caused by", 1)[1].rstrip(")")
+    """What went wrong, without the address (it may carry a host operators consider private)."""
+    errno = getattr(exc, "errno", None) or getattr(getattr(exc, "os_error", None), "errno", None)
+    if errno:
+        return os.strerror(errno).lower()
+    text = str(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else ""
+    if not text or "://" in text or "host " in text.lower():
+        text = type(exc).__name__
     return short(text, 160)
 
 
-def parse_json(response) -> dict | None:
+def parse_json(reply: Reply) -> dict | None:
     """The body as a JSON object, or None when it is anything else."""
     try:
-        data = json.loads(response.content)
+        data = json.loads(reply.body)
     except (ValueError, UnicodeDecodeError):
         return None
     return data if isinstance(data, dict) else None

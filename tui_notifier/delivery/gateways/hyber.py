@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 
+import aiohttp
+
 from tui_notifier.clock import UTC
 from tui_notifier.core.sending import ReportData
 from tui_notifier.delivery.gateways.base import (
@@ -67,28 +69,29 @@ class HyberGateway(HttpGateway):
     kind = "hyber"
     has_reports = True
 
-    def __init__(self, gateway_config, pool_size: int = 2):
-        super().__init__(gateway_config, pool_size)
+    def __init__(self, gateway_config, concurrency: int = 8):
+        super().__init__(gateway_config, concurrency)
         self.send_url = f"{gateway_config.url.rstrip('/')}/{gateway_config.client_id}"
         self.dr_base = f"{(gateway_config.dr_url or gateway_config.url).rstrip('/')}/{gateway_config.client_id}/api/dr"
 
-    def prepare(self, session) -> None:
+    def headers(self) -> dict[str, str]:
         if self.config.login or self.config.password:
-            session.auth = (self.config.login, self.config.password)
+            return {"Authorization": aiohttp.encode_basic_auth(self.config.login, self.config.password)}
+        return {}
 
     def describe(self) -> str:
         return f"hyber at {self.send_url}"
 
-    def send(self, message_id: int, phone: str, text: str) -> SendResult:
+    async def send(self, message_id: int, phone: str, text: str) -> SendResult:
         sms = {"text": text, "ttl": self.config.ttl}
         if self.config.alpha_name:
             sms["alpha_name"] = self.config.alpha_name
         body = {"phone_number": int(phone), "extra_id": str(message_id), "channels": ["sms"],
                 "channel_options": {"sms": sms}}
-        response, error, latency = self.request("POST", self.send_url, json=body)
+        response, error, latency = await self.request("POST", self.send_url, body)
         if response is None:
             return SendResult(Outcome.TRANSIENT, None, error, latency_ms=latency)
-        status = response.status_code
+        status = response.status
         data = parse_json(response)
         if status == 200:
             if data is not None and data.get("message_id"):
@@ -101,14 +104,14 @@ class HyberGateway(HttpGateway):
         return SendResult(outcome_for_status(status), status,
                           f"HTTP {status}: {_error_text(data, response)}", latency_ms=latency)
 
-    def fetch_report(self, message_id: int, provider_id: str | None) -> ReportResult:
+    async def fetch_report(self, message_id: int, provider_id: str | None) -> ReportResult:
         path = f"{provider_id}/simple" if provider_id else f"external/{message_id}/simple"
-        response, error, _ = self.request("GET", f"{self.dr_base}/{path}")
+        response, error, _ = await self.request("GET", f"{self.dr_base}/{path}")
         if response is None:
             return ReportResult(error=error)
         data = parse_json(response)
-        if response.status_code != 200:
-            return ReportResult(error=f"HTTP {response.status_code}: {_error_text(data, response)}")
+        if response.status != 200:
+            return ReportResult(error=f"HTTP {response.status}: {_error_text(data, response)}")
         report = report_from_json(data) if data is not None else None
         if report is None:
             return ReportResult(error=f"malformed report: {short(response.text, 120)!r}")

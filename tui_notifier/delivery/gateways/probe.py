@@ -19,23 +19,22 @@ from tui_notifier.delivery.gateways.base import (
 class ProbeGateway(HttpGateway):
     kind = "probe"
 
-    def __init__(self, gateway_config, pool_size: int = 2):
-        super().__init__(gateway_config, pool_size)
+    def __init__(self, gateway_config, concurrency: int = 8):
+        super().__init__(gateway_config, concurrency)
         self.base_url = gateway_config.url.rstrip("/")
 
-    def prepare(self, session) -> None:
-        if self.config.token:
-            session.headers["Authorization"] = f"Bearer {self.config.token}"
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.config.token}"} if self.config.token else {}
 
     def describe(self) -> str:
         return f"probe at {self.base_url}"
 
-    def send(self, message_id: int, phone: str, text: str) -> SendResult:
+    async def send(self, message_id: int, phone: str, text: str) -> SendResult:
         body = {"id": message_id, "phone": int(phone), "text": text}
-        response, error, latency = self.request("POST", f"{self.base_url}/send/{message_id}", json=body)
+        response, error, latency = await self.request("POST", f"{self.base_url}/send/{message_id}", body)
         if response is None:
             return SendResult(Outcome.TRANSIENT, None, error, latency_ms=latency)
-        status = response.status_code
+        status = response.status
         data = parse_json(response)
         if status == 200:
             if data is not None and data.get("code") == 0:

@@ -7,6 +7,7 @@ its id, so reports survive a consumer restart without any state.
 """
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 
@@ -29,27 +30,29 @@ class SandboxGateway(Gateway):
     def __init__(self, gateway_config):
         self.settings = gateway_config.sandbox
         self._random = random.Random()
+        self.clock = time.time
+        """Epoch seconds; reports turn final by it (a test may step it)."""
 
     def describe(self) -> str:
         return "sandbox (in-process; nothing leaves this machine)"
 
-    def send(self, message_id: int, phone: str, text: str) -> SendResult:
+    async def send(self, message_id: int, phone: str, text: str) -> SendResult:
         started = time.monotonic()
         if self.settings.latency_ms > 0:
-            time.sleep(self.settings.latency_ms / 1000)
+            await asyncio.sleep(self.settings.latency_ms / 1000)
         latency = int((time.monotonic() - started) * 1000)
         if self._random.random() < self.settings.fail_rate:
             return SendResult(Outcome.TRANSIENT, 503, "HTTP 503: sandbox failure (sandbox.fail_rate)",
                               latency_ms=latency)
-        provider_id = f"{SANDBOX_PREFIX}-{message_id}-{int(time.time() * 1000)}"
+        provider_id = f"{SANDBOX_PREFIX}-{message_id}-{int(self.clock() * 1000)}"
         return SendResult(Outcome.SENT, 200, provider_id=provider_id, latency_ms=latency)
 
-    def fetch_report(self, message_id: int, provider_id: str | None) -> ReportResult:
+    async def fetch_report(self, message_id: int, provider_id: str | None) -> ReportResult:
         try:
             sent_ms = int(str(provider_id).rsplit("-", 1)[1])
         except (IndexError, ValueError):
             return ReportResult(error=f"unknown provider id {provider_id!r}")
-        if time.time() * 1000 < sent_ms + self.settings.dr_delay * 1000:
+        if self.clock() * 1000 < sent_ms + self.settings.dr_delay * 1000:
             return ReportResult(ReportData(status=-1, channel="sms"))
         delivered = _fate(message_id) >= self.settings.undelivered_rate
         status = 2 if delivered else 5

@@ -1,5 +1,5 @@
 """The emulator and a consumer as child processes, with a config for both: what the tests and
-the benchmarks run the real engine against, and a quick way to try a config by hand."""
+the benchmarks run the real engine against."""
 from __future__ import annotations
 
 import json
@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from tui_notifier.config import load_config
+from tui_notifier.core import sending
 from tui_notifier.db import database
 from tui_notifier.models import Client
 
@@ -104,8 +105,6 @@ class ConsumerProcess:
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         """Until its heartbeat is in the database (the database must be open here)."""
-        from tui_notifier.core import sending
-
         def ready():
             if not self.alive():
                 raise RuntimeError(f"the consumer exited with {self.process.returncode}:\n{self.log()}")
