@@ -153,3 +153,25 @@ def test_a_yaml_export_keeps_attributes(cli, db, tmp_path):
 
     assert cli("clients", "load", exported).code == 0
     assert Client.get().attributes == {"first_name": "Анна"}
+
+
+def test_preview_with_a_text_shows_a_sample_and_the_billed_total(cli, db):
+    add_client("79001234567", attributes={"first_name": "Анна"})
+    add_client("79001234568", attributes={"first_name": "Bob"})
+
+    result = cli("dispatches", "preview", "--text", "Hi {first_name|friend}", "--json")
+
+    assert result.json() == {"count": 2, "sample": "Hi Анна", "min_parts": 1, "max_parts": 1, "total_sms": 2,
+                             "encodings": ["GSM-7", "UCS-2"]}
+
+
+def test_a_dispatch_whose_placeholder_some_clients_lack_is_refused_in_one_line(cli, db):
+    add_client("79001234567", attributes={"first_name": "Анна"})
+    add_client("79001234568")
+
+    result = cli("dispatches", "create", "--start", "2099-01-01T10:00", "--end", "2099-01-02T10:00",
+                 "--text", "Hi {first_name}")
+
+    assert result.code == 1
+    assert "text: {first_name} has no value for 1 of 2 clients" in result.reason
+    assert cli("dispatches", "list", "--json").json() == []

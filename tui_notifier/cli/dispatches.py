@@ -37,9 +37,14 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_show)
 
-    p = commands.add_parser("preview", help="how many clients a filter matches")
+    p = commands.add_parser("preview", help="how many clients a filter matches; with --text, what it costs",
+                            description="Print how many clients the filters match. With --text: the text "
+                                        "rendered for the first of them, SMS parts per recipient and the "
+                                        "total SMS a provider bills.")
     p.add_argument("--operator", metavar="CODES", help='operator codes, e.g. "900,901"')
     p.add_argument("--tag", metavar="TAGS", help="tags, comma-separated")
+    p.add_argument("--text", help="a message text, placeholders like {first_name|клиент} included")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_preview)
 
     for name, verb in (("pause", "stop sending until resumed"), ("resume", "carry on sending"),
@@ -160,7 +165,19 @@ def run_preview(args, ctx) -> int:
     from tui_notifier.core import dispatches
 
     ctx.open_database()
-    print(dispatches.preview_audience(args.operator, args.tag))
+    if args.text is None:
+        count = dispatches.preview_audience(args.operator, args.tag)
+        print_json({"count": count}) if args.json else print(count)
+        return 0
+    cost = dispatches.preview_text(args.text, args.operator, args.tag)
+    if args.json:
+        print_json({"count": cost.recipients, "sample": cost.sample, "min_parts": cost.min_parts,
+                    "max_parts": cost.max_parts, "total_sms": cost.total_sms, "encodings": list(cost.encodings)})
+    else:
+        print_fields([("recipients", cost.recipients), ("sample", cost.sample),
+                      ("parts each", cost.min_parts if cost.min_parts == cost.max_parts
+                       else f"{cost.min_parts}-{cost.max_parts}"),
+                      ("total SMS", cost.total_sms), ("encoding", "/".join(cost.encodings))])
     return 0
 
 

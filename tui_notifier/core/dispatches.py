@@ -14,6 +14,7 @@ import pytz
 from peewee import fn
 
 from tui_notifier.clock import UTC, utcnow
+from tui_notifier.core import templates
 from tui_notifier.core.clients import clean_operator_code, clean_tag, clean_timezone
 from tui_notifier.core.errors import NotFound, StateError, ValidationError, shown
 from tui_notifier.core.windows import parse_window
@@ -100,10 +101,12 @@ def clean_tags(value) -> list[str]:
 
 
 def clean_text(value) -> str:
+    """A message text: not empty, not too long, its placeholders well formed (`templates.parse`)."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("text", "the message text must not be empty")
     if len(value) > MAX_TEXT_LENGTH:
         raise ValidationError("text", f"at most {MAX_TEXT_LENGTH} characters, got {len(value)}")
+    templates.parse(value)
     return value
 
 
@@ -116,6 +119,12 @@ def audience_query(operator_codes: Iterable[str] = (), tags: Iterable[str] = ())
     if tags:
         query = query.where(Client.tag.in_(tags))
     return query
+
+
+def preview_text(text, operator_codes=None, tags=None) -> templates.TextCost:
+    """The text rendered for a sample client, and what it costs over the audience, for the composer."""
+    return templates.text_cost(clean_text(text), audience_query(clean_operator_codes(operator_codes),
+                                                                clean_tags(tags)))
 
 
 def preview_audience(operator_codes=None, tags=None) -> int:
@@ -186,12 +195,14 @@ def dispatch_problems(start, end, text, timezone="UTC", operator_codes=None, tag
             problems.append(exc)
             return None
 
-    check(clean_text, text)
+    clean = check(clean_text, text)
     zone = check(clean_timezone, timezone)
     start_at = check(parse_instant, start, zone or "UTC", "start")
     end_at = check(parse_instant, end, zone or "UTC", "end")
-    check(clean_operator_codes, operator_codes)
-    check(clean_tags, tags)
+    codes = check(clean_operator_codes, operator_codes)
+    tag_set = check(clean_tags, tags)
+    if clean is not None and codes is not None and tag_set is not None:
+        check(templates.check_audience, clean, audience_query(codes, tag_set))
     check(parse_window, window)
     if start_at is not None and end_at is not None:
         check(_check_times, start_at, end_at, now)
@@ -213,6 +224,7 @@ def create_dispatch(start, end, text, timezone="UTC", operator_codes=None, tags=
     fields.update(_window_fields(window))
     _check_times(fields["start_at"], fields["end_at"], now)
     with database.atomic():
+        templates.check_audience(fields["message_text"], audience_query(fields["operator_codes"], fields["tags"]))
         dispatch = Dispatch.create(created_at=now, updated_at=now, **fields)
     _notify(dispatch, "created")
     return dispatch
@@ -268,6 +280,10 @@ def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timez
                 "longer change (only its end can move; pause or cancel it instead)"
             )
         _check_times(fields.get("start_at", dispatch.start_at), fields.get("end_at", dispatch.end_at), now)
+        if {"message_text", "operator_codes", "tags"} & fields.keys():
+            templates.check_audience(fields.get("message_text", dispatch.message_text),
+                                     audience_query(fields.get("operator_codes", dispatch.operator_codes),
+                                                    fields.get("tags", dispatch.tags)))
         fields["updated_at"] = now
         Dispatch.update(**fields).where(Dispatch.id == dispatch.id).execute()
         for name, value in fields.items():
