@@ -104,6 +104,16 @@ def test_a_tag_that_is_not_one_line_of_text_is_rejected(db, tag):
     assert field_error(add_client, "79001234567", tag=tag).field == "tag"
 
 
+@pytest.mark.parametrize("tag, named", [
+    ("\x1b[31mred", r"\x1b"), ("bell\x07", r"\x07"), ("csi\x9b2J", r"\x9b"),
+    ("vip\u202epiv", r"\u202e"), ("del\x7f", r"\x7f"),
+])
+def test_a_tag_with_a_terminal_control_is_rejected_naming_the_field_and_the_character(tag, named):
+    error = field_error(clients.clean_tag, tag)
+    assert error.field == "tag" and named in error.message
+    assert str(error).isprintable()
+
+
 # --- one phone per client ----------------------------------------------------------------
 
 def test_a_phone_already_in_the_directory_is_a_clear_conflict_in_any_form(db):

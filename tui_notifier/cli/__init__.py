@@ -15,7 +15,7 @@ from tui_notifier import __version__
 from tui_notifier.config import Config, ConfigError, load_config
 
 PROG = "tui-notifier"
-COMMAND_MODULES = ("clients", "dispatches", "report", "consumer", "gateway")
+COMMAND_MODULES = ("clients", "dispatches", "report", "consumer", "gateway", "web")
 
 
 class Failure(Exception):
@@ -44,8 +44,10 @@ class Context:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
+        from tui_notifier.core.text import visible
+
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {visible(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     import peewee
 
     from tui_notifier.core.errors import CoreError
+    from tui_notifier.core.text import visible
     from tui_notifier.db import DatabaseError, describe
 
     parser = build_parser()
@@ -86,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run_dashboard(config, parser)
         return args.handler(args, Context(config)) or 0
     except (ConfigError, CoreError, DatabaseError, Failure) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {visible(exc)}", file=sys.stderr)
         return 1
     except peewee.DatabaseError as exc:
-        print(f"{PROG}: error: database {describe(config.database_url)}: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: database {visible(describe(config.database_url))}: {visible(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

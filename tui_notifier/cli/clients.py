@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from tui_notifier.cli.output import count_arg, print_json, print_table
+from tui_notifier.core.text import visible
 
 
 def register(subparsers) -> None:
@@ -163,16 +164,16 @@ def run_load(args, ctx) -> int:
                                           skip_invalid=args.skip_invalid, progress=progress,
                                           format=args.format)
     for error in result.errors:
-        print(str(error), file=sys.stderr)
+        print(visible(error), file=sys.stderr)
     if result.errors_left_out:
-        print(f"{args.file}: and {result.errors_left_out} more problem(s) not listed", file=sys.stderr)
+        print(f"{visible(args.file)}: and {result.errors_left_out} more problem(s) not listed", file=sys.stderr)
     if args.json:
         print_json(result.as_json())
     else:
         print(f"created {result.created}, updated {result.updated}, "
               f"skipped {result.skipped}, failed {result.failed}")
     if result.failed and not result.written:
-        print(f"tui-notifier: error: {args.file}: {result.failed} bad row(s), nothing was loaded "
+        print(f"tui-notifier: error: {visible(args.file)}: {result.failed} bad row(s), nothing was loaded "
               "(fix them, or use --skip-invalid)", file=sys.stderr)
         return 1
     return 0
@@ -192,7 +193,7 @@ def run_export(args, ctx) -> int:
             count = export_clients(out, flt, args.format)
     except OSError as exc:
         raise Failure(f"{args.output}: cannot write: {exc.strerror or exc}") from None
-    print(f"exported {count} client(s) to {args.output}", file=sys.stderr)
+    print(f"exported {count} client(s) to {visible(args.output)}", file=sys.stderr)
     return 0
 
 

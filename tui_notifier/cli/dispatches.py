@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tui_notifier.cli.output import print_fields, print_json, print_table
+from tui_notifier.core.text import one_line
 
 _TIME_HELP = "ISO 8601; a time without an offset is read in --timezone"
 
@@ -131,7 +132,7 @@ def run_list(args, ctx) -> int:
     print_table(
         ["id", "status", "start", "end", "audience", "text"],
         [[d.id, d.status, local_time(d.start_at, d.timezone), local_time(d.end_at, d.timezone),
-          audience_label(d), one_line(d.message_text)] for d in found],
+          audience_label(d), one_line(d.message_text, 40)] for d in found],
     )
     return 0
 
@@ -195,9 +196,4 @@ def audience_label(dispatch) -> str:
     if dispatch.tags:
         parts.append("tags " + ",".join(dispatch.tags))
     return "; ".join(parts) or "everyone"
-
-
-def one_line(text: str, width: int = 40) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 

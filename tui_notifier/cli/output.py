@@ -1,9 +1,15 @@
-"""Printing for the CLI: JSON for scripts, aligned plain-text tables for people."""
+"""Printing for the CLI: JSON for scripts, aligned plain-text tables for people.
+
+Whatever a user or a gateway wrote is printed with its control characters written out
+(`visible`), so no stored text acts on the terminal that reads it.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+
+from tui_notifier.core.text import json_visible, visible
 
 
 def count_arg(minimum: int, maximum: int | None = None):
@@ -25,12 +31,11 @@ def count_arg(minimum: int, maximum: int | None = None):
 
 
 def print_json(data) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write("\n")
+    sys.stdout.write(json_visible(json.dumps(data, ensure_ascii=False, indent=2, default=str)) + "\n")
 
 
 def print_table(headers: list[str], rows: list[list]) -> None:
-    cells = [[("" if value is None else str(value)) for value in row] for row in rows]
+    cells = [[visible(value) for value in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, value in enumerate(row):
@@ -45,4 +50,4 @@ def print_table(headers: list[str], rows: list[list]) -> None:
 def print_fields(pairs: list[tuple[str, object]]) -> None:
     width = max(len(name) for name, _ in pairs)
     for name, value in pairs:
-        sys.stdout.write(f"{name.ljust(width)}  {'' if value is None else value}\n")
+        sys.stdout.write(f"{name.ljust(width)}  {visible(value)}\n")

@@ -28,7 +28,7 @@ def register(subparsers) -> None:
 
 
 def run(args, ctx) -> int:
-    from tui_notifier.cli.dispatches import one_line
+    from tui_notifier.core.text import one_line
     from tui_notifier.core import reports
     from tui_notifier.core.export import message_row
 

@@ -13,6 +13,7 @@ import pytz
 
 from tui_notifier.core.errors import Conflict, NotFound, ValidationError, shown
 from tui_notifier.core.phones import normalize_phone, operator_code_of
+from tui_notifier.core.text import first_control
 from tui_notifier.db import database
 from tui_notifier.models import MAX_TAG_LENGTH, Client
 
@@ -42,8 +43,9 @@ def clean_tag(value) -> str:
     text = str(value).strip()
     if len(text) > MAX_TAG_LENGTH:
         raise ValidationError("tag", f"at most {MAX_TAG_LENGTH} characters, got {len(text)}")
-    if any(ch in text for ch in "\r\n\t\x00"):
-        raise ValidationError("tag", "must be one line without control characters")
+    control = first_control(text)
+    if control:
+        raise ValidationError("tag", f"must not contain control characters, found {control} in {shown(text)}")
     return text
 
 

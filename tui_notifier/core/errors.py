@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import reprlib
 
+from tui_notifier.core.text import visible
+
 _repr = reprlib.Repr()
 _repr.maxstring = 60
 _repr.maxother = 60
@@ -10,12 +12,17 @@ _repr.maxlist = _repr.maxdict = 4
 
 
 def shown(value) -> str:
-    """A value quoted for an error message, cut short so hostile input cannot bloat it."""
+    """A value quoted for an error message, cut short so hostile input cannot bloat it (the
+    quoting writes control characters out, as `visible` does)."""
     return _repr.repr(value)
 
 
 class CoreError(Exception):
-    """Base of every error the faces show the operator as it is."""
+    """Base of every error the faces show the operator as it is: its text carries no control
+    character, whatever value it names."""
+
+    def __str__(self) -> str:
+        return visible(super().__str__())
 
 
 class ValidationError(CoreError):

@@ -2,12 +2,16 @@
 
 Every line about one message starts with `dispatch=<id> message=<id> client=<id>`, so
 grepping any one id tells its whole story. A filter on the handlers replaces the configured
-token and passwords with `***` in whatever is logged, whoever logs it.
+token and passwords with `***` in whatever is logged, whoever logs it, and the formatter
+writes out control characters (a gateway's error or a tag carrying `ESC [2J` or a newline
+cannot act on the terminal that tails the log, nor forge a line).
 """
 from __future__ import annotations
 
 import logging
 import sys
+
+from tui_notifier.core.text import visible
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _HANDLER_MARK = "_tui_notifier_handler"
@@ -20,6 +24,18 @@ def about(dispatch_id, message_id, client_id) -> str:
 def secrets_of(config) -> list[str]:
     values = [config.gateway.token, config.gateway.password, config.report_email.password]
     return [v for v in values if v and len(v) >= 3]
+
+
+class VisibleFormatter(logging.Formatter):
+    """One line per record: the message's control characters written out; a traceback keeps
+    its line breaks only."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - the stdlib's name
+        record.message = visible(record.message)
+        return super().formatMessage(record)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record), keep_newlines=True)
 
 
 class RedactSecrets(logging.Filter):
@@ -58,7 +74,7 @@ def setup_logging(config, stderr: bool = True) -> None:
     redact = RedactSecrets(secrets_of(config))
     for handler in handlers:
         setattr(handler, _HANDLER_MARK, True)
-        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setFormatter(VisibleFormatter(FORMAT))
         handler.addFilter(redact)
         root.addHandler(handler)
     level = getattr(logging, config.logging.level.upper(), logging.INFO)

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from tui_notifier.clock import utcnow
 from tui_notifier.config import Config
 from tui_notifier.core.dispatches import list_dispatches
+from tui_notifier.core.text import visible
 from tui_notifier.db import describe, open_database
 from tui_notifier.models import DispatchStatus
 from tui_notifier.tui.screens.clients import ClientsScreen
@@ -119,6 +120,12 @@ class NotifierApp(BackgroundReads, App):
                 self.notify(f"Dispatch {dispatch_label(dispatch)} started.", title="Started", markup=False)
             elif status == DispatchStatus.FINISHED:
                 self.notify(f"Dispatch {dispatch_label(dispatch)} finished.", title="Finished", markup=False)
+
+    def notify(self, message: str, *, title: str = "", markup: bool = True, **kwargs) -> None:
+        """A toast; one shown literally (`markup=False`) has its control characters written out."""
+        if not markup:
+            message, title = visible(message, keep_newlines=True), visible(title)
+        super().notify(message, title=title, markup=markup, **kwargs)
 
     async def action_show(self, mode: str) -> None:
         if self.current_mode != mode:

@@ -9,6 +9,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from tui_notifier.core.clients import add_client, update_client
 from tui_notifier.core.errors import Conflict, ValidationError
+from tui_notifier.core.text import visible
 from tui_notifier.models import Client
 from tui_notifier.tui.widgets.background import BackgroundReads
 from tui_notifier.tui.widgets.form import FieldErrors, form_field
@@ -42,7 +43,7 @@ class ClientFormScreen(BackgroundReads, FieldErrors, ModalScreen[Client | None])
                                                     placeholder="from the phone", id="operator_code",
                                                     max_length=3), "operator_code",
                              hint="3 digits; left empty, taken from phone digits 2–4")
-            yield form_field("Tag", Input(c.tag if c else "", placeholder="optional", id="tag"), "tag")
+            yield form_field("Tag", Input(visible(c.tag) if c else "", placeholder="optional", id="tag"), "tag")
             yield form_field("Time zone", TimezoneInput(c.timezone if c else "UTC", id="timezone"), "timezone",
                              hint="Enter or → takes the completion shown")
             yield Static(literal(""), id="error-form", classes="field-error")

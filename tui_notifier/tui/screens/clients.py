@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from tui_notifier.core.clients import ClientFilter, count_clients, delete_client, list_clients
+from tui_notifier.core.text import visible
 from tui_notifier.models import Client
 from tui_notifier.tui.screens.client_form import ClientFormScreen
 from tui_notifier.tui.screens.confirm import ConfirmScreen
@@ -111,7 +112,7 @@ class ClientsScreen(BackgroundReads, Screen):
         if nothing and not search:
             empty.update(literal(EMPTY))
         elif nothing:
-            empty.update(Content.assemble("No client matches ", Content.styled(search, "bold"),
+            empty.update(Content.assemble("No client matches ", Content.styled(visible(search), "bold"),
                                           ". Press Escape to clear the search."))
         empty.display = nothing
         table.set_class(nothing, "-empty")

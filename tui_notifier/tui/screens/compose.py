@@ -18,6 +18,7 @@ from tui_notifier.core.dispatches import (create_dispatch, dispatch_problems, ge
                                           preview_audience, update_dispatch)
 from tui_notifier.core.errors import NotFound, ValidationError
 from tui_notifier.core.sms import count_sms
+from tui_notifier.core.text import visible
 from tui_notifier.models import Dispatch, DispatchStatus
 from tui_notifier.tui.formatting import local_time, number, short_id
 from tui_notifier.tui.screens.confirm import ConfirmScreen
@@ -68,7 +69,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
             yield Static(literal(self._status_line()), id="status-line")
             yield form_field(
                 "Message text",
-                TextArea(d.message_text if d else "", id="text", soft_wrap=True, tab_behavior="focus",
+                TextArea(visible(d.message_text, keep_newlines=True) if d else "", id="text", soft_wrap=True, tab_behavior="focus",
                          read_only=self.started),
                 "text", "",
                 Static(literal(""), id="sms-counter"),
@@ -215,6 +216,8 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         fields = {name: self.query_one(f"#{name}", Input).value
                   for name in ("start", "end", "timezone", "operator_codes", "tags", "window")}
         fields["text"] = self.query_one("#text", TextArea).text
+        if self.dispatch is not None and fields["text"] == visible(self.dispatch.message_text, keep_newlines=True):
+            fields["text"] = self.dispatch.message_text
         return fields
 
     def action_save(self) -> None:
