@@ -2,7 +2,8 @@
 
 `run_app(config)` is what a bare `tui-notifier` runs: it opens the database, connects the
 engine (so dispatch changes wake the consumer) and, with `consumer.embedded`, runs the Huey
-consumer inside this process for as long as the dashboard is open.
+consumer inside this process for as long as the dashboard is open; a dashboard in a browser
+tab (`browser`, set by `tui-notifier web`) never does.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import datetime as _dt
 import importlib
 import importlib.util
 import logging
+import os
 from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
@@ -27,6 +29,7 @@ from tui_notifier.tui.screens.clients import ClientsScreen
 from tui_notifier.tui.screens.dispatch_actions import dispatch_label
 from tui_notifier.tui.screens.dispatches import DispatchesScreen
 from tui_notifier.tui.screens.reports import ReportsScreen
+from tui_notifier.tui.web import BROWSER_ENV
 from tui_notifier.tui.widgets.background import BackgroundReads
 
 
@@ -70,9 +73,10 @@ class NotifierApp(BackgroundReads, App):
     consumer_state = reactive("none")
 
     def __init__(self, config: Config, *, clock: Callable[[], _dt.datetime] = utcnow,
-                 watch_seconds: float | None = 1.0, **kwargs):
+                 watch_seconds: float | None = 1.0, browser: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.config = config
+        self.browser = browser
         self.clock = clock
         self.watch_seconds = watch_seconds
         self.database_label = describe(config.database_url)
@@ -81,7 +85,7 @@ class NotifierApp(BackgroundReads, App):
         self._statuses: dict[str, str] | None = None
 
     def on_mount(self) -> None:
-        if self.config.consumer.embedded and self.service is not None:
+        if self.config.consumer.embedded and self.service is not None and not self.browser:
             self.consumer = self.service.EmbeddedConsumer(self.config)
             self.consumer.start()
         if self.watch_seconds:
@@ -174,6 +178,6 @@ def run_app(config: Config) -> int:
     service = delivery_service()
     if service is not None:
         service.connect(config)
-    app = NotifierApp(config)
+    app = NotifierApp(config, browser=os.environ.get(BROWSER_ENV) == "1")
     app.run()
     return app.return_code or 0

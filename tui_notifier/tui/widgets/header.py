@@ -41,5 +41,6 @@ class StatusHeader(Horizontal):
 
     def _show_consumer(self, state: str) -> None:
         label = self.query_one("#consumer-label", Static)
-        label.update(literal(f"consumer {state}"))
+        browser = " (browser: none embedded)" if self.app.browser else ""
+        label.update(literal(f"consumer {state}{browser}"))
         label.set_classes(f"consumer-{state}")
