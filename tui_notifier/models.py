@@ -67,6 +67,14 @@ class Client(BaseModel):
         }
 
 
+class StopEntry(BaseModel):
+    """A phone that must never be sent to (its owner withdrew consent), with why and since when."""
+
+    phone = pw.CharField(max_length=11, primary_key=True)
+    reason = pw.TextField(default="")
+    created_at = UTCTimestampField(default=utcnow)
+
+
 class DispatchStatus:
     SCHEDULED = "scheduled"
     RUNNING = "running"
@@ -201,7 +209,7 @@ class ConsumerHeartbeat(BaseModel):
     seen_at = UTCTimestampField(default=utcnow)
 
 
-ALL_MODELS = [Client, Dispatch, Message, Attempt, DeliveryReport, EngineLease, ConsumerHeartbeat]
+ALL_MODELS = [Client, StopEntry, Dispatch, Message, Attempt, DeliveryReport, EngineLease, ConsumerHeartbeat]
 
 
 class Checkpoint(BaseModel):

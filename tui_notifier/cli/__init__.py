@@ -15,7 +15,7 @@ from tui_notifier import __version__
 from tui_notifier.config import Config, ConfigError, load_config
 
 PROG = "tui-notifier"
-COMMAND_MODULES = ("clients", "dispatches", "report", "consumer", "gateway", "web")
+COMMAND_MODULES = ("clients", "stoplist", "dispatches", "report", "consumer", "gateway", "web")
 
 
 class Failure(Exception):

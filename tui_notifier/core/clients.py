@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import peewee as pw
 import pytz
 
+from tui_notifier.clock import utcnow
 from tui_notifier.core.errors import Conflict, NotFound, ValidationError, shown
 from tui_notifier.core.phones import normalize_phone, operator_code_of
 from tui_notifier.core.text import first_control
 from tui_notifier.db import database
-from tui_notifier.models import MAX_TAG_LENGTH, Client
+from tui_notifier.models import MAX_TAG_LENGTH, Client, Message, MessageStatus
 
 CLIENT_FIELDS = ("phone", "operator_code", "tag", "timezone")
 _FIELD_SET = frozenset(CLIENT_FIELDS + ("attributes",))
@@ -199,9 +200,17 @@ def update_client(client_id: int, phone=_UNSET, operator_code=_UNSET, tag=_UNSET
         return client
 
 
+DELETED_ERROR = "the client was deleted"
+"""The last error of a message cancelled because its client was deleted before it was sent."""
+
+
 def delete_client(client_id: int) -> None:
-    """Remove a client; messages already sent keep their phone for the reports."""
+    """Remove a client and cancel its unsent messages; messages already sent keep their phone
+    for the reports."""
     with database.atomic():
+        Message.update(status=MessageStatus.CANCELLED, last_error=DELETED_ERROR, next_attempt_at=None,
+                       updated_at=utcnow()) \
+            .where((Message.client == client_id) & (Message.status == MessageStatus.CREATED)).execute()
         if Client.delete().where(Client.id == client_id).execute() == 0:
             raise NotFound(f"client {client_id} not found")
 

@@ -14,7 +14,7 @@ import pytz
 from peewee import fn
 
 from tui_notifier.clock import UTC, utcnow
-from tui_notifier.core import templates
+from tui_notifier.core import stoplist, templates
 from tui_notifier.core.clients import clean_operator_code, clean_tag, clean_timezone
 from tui_notifier.core.errors import NotFound, StateError, ValidationError, shown
 from tui_notifier.core.windows import parse_window
@@ -111,8 +111,8 @@ def clean_text(value) -> str:
 
 
 def audience_query(operator_codes: Iterable[str] = (), tags: Iterable[str] = ()):
-    """Clients a filter matches: empty sets match everyone."""
-    query = Client.select(Client.id)
+    """Clients a filter matches (empty sets match everyone), the stop list left out."""
+    query = Client.select(Client.id).where(Client.phone.not_in(stoplist.stopped_query()))
     operator_codes, tags = list(operator_codes), list(tags)
     if operator_codes:
         query = query.where(Client.operator_code.in_(operator_codes))
