@@ -90,3 +90,16 @@ def test_a_file_with_a_bad_line_stops_nothing_and_names_the_line(db, tmp_path):
 def test_an_unreadable_file_is_one_error(db, tmp_path):
     with pytest.raises(LoadError, match="no such file"):
         stoplist.load_stoplist_file(tmp_path / "none.txt")
+
+
+def test_a_dispatch_starting_fans_out_to_nobody_on_the_stop_list(db, new_dispatch, now):
+    from tui_notifier.core.sending import fan_out
+
+    add_client("79001234567")
+    add_client("79001234568")
+    stoplist.add_phones(["79001234568"])
+    dispatch = new_dispatch()
+
+    fan_out(dispatch.id, now=dispatch.start_at)
+
+    assert [m.phone for m in Message.select()] == ["79001234567"]
