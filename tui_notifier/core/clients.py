@@ -78,8 +78,9 @@ def clean_attributes(value, field: str = "attributes") -> dict[str, str]:
         text = str(item).strip()
         if len(text) > MAX_ATTRIBUTE_VALUE:
             raise ValidationError(field, f"{name}: at most {MAX_ATTRIBUTE_VALUE} characters, got {len(text)}")
-        if any(ch in text for ch in "\r\n\x00"):
-            raise ValidationError(field, f"{name}: must be one line")
+        control = first_control(text)
+        if control:
+            raise ValidationError(field, f"{name}: must be one line without control characters, found {control}")
         if text:
             clean[name] = text
     return clean

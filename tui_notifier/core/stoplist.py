@@ -13,6 +13,7 @@ from typing import Iterable
 from tui_notifier.clock import utcnow
 from tui_notifier.core.errors import ValidationError
 from tui_notifier.core.phones import normalize_phone
+from tui_notifier.core.text import first_control
 from tui_notifier.core.textfile import LoadError, TextFile
 from tui_notifier.db import database
 from tui_notifier.models import Message, MessageStatus, StopEntry
@@ -39,8 +40,9 @@ def clean_reason(value) -> str:
     text = value.strip()
     if len(text) > MAX_REASON:
         raise ValidationError("reason", f"at most {MAX_REASON} characters, got {len(text)}")
-    if any(ch in text for ch in "\r\n\x00"):
-        raise ValidationError("reason", "must be one line")
+    control = first_control(text)
+    if control:
+        raise ValidationError("reason", f"must be one line without control characters, found {control}")
     return text
 
 
