@@ -1,11 +1,29 @@
-"""The house rule: the core and the models know no screen, no queue and no network."""
+"""The house rule: the core and the models know no screen, no queue and no network; the HTTP
+face calls the core and never writes SQL or talks to the engine or a gateway."""
+import ast
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import tui_notifier.core as core
 
-FORBIDDEN = ("textual", "huey", "aiohttp", "requests", "falcon")
+FORBIDDEN = ("textual", "huey", "requests", "aiohttp", "falcon", "waitress")
+PACKAGE = Path(core.__file__).parent.parent
+QUERY_METHODS = {"select", "insert", "insert_many", "insert_from", "update", "delete", "raw", "create",
+                 "get", "get_or_none", "get_by_id", "execute_sql", "bulk_create", "delete_instance", "save"}
+
+
+def _imported(module: str, forbidden: tuple) -> str:
+    code = (
+        "import sys, importlib\n"
+        f"importlib.import_module({module!r})\n"
+        f"print(','.join(m for m in {forbidden!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
 
 
 def test_core_and_models_import_no_screen_queue_or_network():
@@ -20,3 +38,32 @@ def test_core_and_models_import_no_screen_queue_or_network():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"core pulls in {out.stdout.strip()}"
     assert len(names) > 5
+
+
+def _face_modules(face: str) -> list[Path]:
+    return sorted((PACKAGE / face).rglob("*.py"))
+
+
+@pytest.mark.parametrize("face", ["api", "cli", "tui"])
+def test_faces_write_no_sql(face):
+    """No query is built on a model class or run on the database from a face: the core does it."""
+    offenders = []
+    for path in _face_modules(face):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        models = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                  and node.module == "tui_notifier.models" for alias in node.names}
+        models = {name for name in models if name[:1].isupper()} | {"database"}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in QUERY_METHODS and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id in models):
+                offenders.append(f"{path.name}:{node.lineno} {node.func.value.id}.{node.func.attr}()")
+    assert not offenders, f"{face}/ writes SQL: {offenders}"
+
+
+def test_the_api_imports_no_engine_gateway_or_network_client():
+    for path in _face_modules("api"):
+        module = "tui_notifier." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        module = module.removesuffix(".__init__")
+        pulled = _imported(module, ("tui_notifier.delivery", "huey", "requests", "aiohttp", "textual"))
+        assert pulled == "", f"{module} pulls in {pulled}"

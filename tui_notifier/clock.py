@@ -41,8 +41,8 @@ def as_utc(value: _dt.datetime) -> _dt.datetime:
 
 
 def isoformat_z(value: _dt.datetime | None) -> str | None:
-    """`2024-01-21T15:52:00Z`, the shape the report API uses."""
+    """`2024-01-21T15:52:00Z` (`…:34.459Z` with milliseconds), the shape the report API uses."""
     if value is None:
         return None
-    text = as_utc(value).replace(tzinfo=None).isoformat()
-    return text + "Z"
+    moment = as_utc(value).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds") + "Z"

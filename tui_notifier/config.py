@@ -172,6 +172,29 @@ class ReportEmailConfig:
 
 
 @dataclass
+class ApiConfig:
+    host: str = "127.0.0.1"
+    """Address `tui-notifier serve` listens on; 0.0.0.0 for every interface."""
+    port: int = 8000
+    """Port of the HTTP API."""
+    threads: int = 8
+    """Requests answered at once (waitress worker threads)."""
+    auth: typing.Literal["token", "none"] = "token"
+    """`token`: every route but /docs and /openapi.json wants `Authorization: Token <t>` (or
+    Bearer); `none` is refused unless `host` is a loopback address."""
+    max_body_size: int = 1048576
+    """Largest request body accepted, in bytes; a larger one is answered 413."""
+
+    def __post_init__(self):
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"api.port: must be 0..65535, got {self.port}")
+        if self.threads < 1:
+            raise ConfigError(f"api.threads: must be at least 1, got {self.threads}")
+        if self.max_body_size < 1:
+            raise ConfigError(f"api.max_body_size: must be positive, got {self.max_body_size}")
+
+
+@dataclass
 class Config:
     database: str = ""
     """A file path, `sqlite:///path` or `postgresql://user:pass@host:port/db`; empty means
@@ -182,6 +205,7 @@ class Config:
     consumer: ConsumerConfig = field(default_factory=ConsumerConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     report_email: ReportEmailConfig = field(default_factory=ReportEmailConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
     source: str = field(default="(defaults)", metadata={"internal": True})
     """Where this config was read from, for messages; not a key of the file."""
 

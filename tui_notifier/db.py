@@ -55,7 +55,8 @@ def make_database(url: str) -> peewee.Database:
 
 
 def open_database(url: str) -> peewee.Database:
-    """Bind the models to `url` and make any missing tables. Safe to call again."""
+    """Bind the models to `url` and make any missing tables and columns (columns first, so the
+    indexes made on them find them). Safe to call again."""
     from tui_notifier import models
 
     real = make_database(url)
@@ -64,8 +65,10 @@ def open_database(url: str) -> peewee.Database:
     database.initialize(real)
     try:
         real.connect(reuse_if_open=True)
+        tables = set(real.get_tables())
+        add_missing_columns(real, [m for m in models.ALL_MODELS if m._meta.table_name in tables])
         real.create_tables(models.ALL_MODELS, safe=True)
-        add_missing_columns(real, models.ALL_MODELS)
+        models.number_dispatches(real)
     except peewee.DatabaseError as exc:
         raise DatabaseError(f"cannot open database {describe(url)}: {exc}") from None
     return real

@@ -87,6 +87,8 @@ class DispatchStatus:
 
 class Dispatch(BaseModel):
     id = pw.UUIDField(primary_key=True, default=uuid.uuid4)
+    number = pw.IntegerField(null=True, unique=True)
+    """A sequential number beside the UUID, for integrations that knew dispatches by integer."""
     start_at = UTCTimestampField(index=True)
     end_at = UTCTimestampField(index=True)
     timezone = pw.CharField(max_length=64, default="UTC")
@@ -221,3 +223,41 @@ class Checkpoint(BaseModel):
 
 
 ALL_MODELS.append(Checkpoint)
+
+
+class ApiToken(BaseModel):
+    """A credential of the HTTP API; only its SHA-256 is kept, the token itself is shown once."""
+
+    id = pw.AutoField()
+    name = pw.CharField(max_length=64, unique=True)
+    digest = pw.CharField(max_length=64, unique=True)
+    read_only = pw.BooleanField(default=False)
+    created_at = UTCTimestampField(default=utcnow)
+    last_used_at = UTCTimestampField(null=True)
+
+
+class AuditEntry(BaseModel):
+    """One write through a face: when, who, through which face, what, on which object."""
+
+    id = pw.BigAutoField()
+    at = UTCTimestampField(default=utcnow, index=True)
+    actor = pw.CharField(max_length=128)
+    face = pw.CharField(max_length=16)
+    action = pw.CharField(max_length=32)
+    object_type = pw.CharField(max_length=32)
+    object_id = pw.CharField(max_length=64, default="")
+    detail = pw.TextField(default="")
+
+
+ALL_MODELS += [ApiToken, AuditEntry]
+
+
+def number_dispatches(db) -> None:
+    """Give the dispatches of a database made before numbers existed theirs, in creation order."""
+    unnumbered = Dispatch.select(Dispatch.id).where(Dispatch.number.is_null()).order_by(
+        Dispatch.created_at, Dispatch.id)
+    if unnumbered.exists():
+        with db.atomic():
+            last = Dispatch.select(pw.fn.MAX(Dispatch.number)).scalar() or 0
+            for offset, (dispatch_id,) in enumerate(unnumbered.tuples(), start=1):
+                Dispatch.update(number=last + offset).where(Dispatch.id == dispatch_id).execute()

@@ -15,7 +15,8 @@ from tui_notifier import __version__
 from tui_notifier.config import Config, ConfigError, load_config
 
 PROG = "tui-notifier"
-COMMAND_MODULES = ("clients", "stoplist", "dispatches", "report", "consumer", "gateway", "web")
+COMMAND_MODULES = ("clients", "stoplist", "dispatches", "report", "consumer", "gateway", "web", "serve",
+                   "tokens", "audit")
 
 
 class Failure(Exception):
@@ -85,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        from tui_notifier.core import audit
+
+        audit.act_as(audit.os_user(), "dashboard" if args.command is None else "cli")
         if args.command is None:
             return _run_dashboard(config, parser)
         return args.handler(args, Context(config)) or 0

@@ -12,6 +12,7 @@ import peewee as pw
 import pytz
 
 from tui_notifier.clock import utcnow
+from tui_notifier.core import audit
 from tui_notifier.core.errors import Conflict, NotFound, ValidationError, shown
 from tui_notifier.core.phones import normalize_phone, operator_code_of
 from tui_notifier.core.text import first_control
@@ -155,9 +156,15 @@ def add_client(phone, operator_code=None, tag=None, timezone=None, attributes=No
         if Client.select().where(Client.phone == clean["phone"]).exists():
             raise _phone_taken(clean["phone"])
         try:
-            return Client.create(**clean)
+            client = Client.create(**clean)
         except pw.IntegrityError:
             raise _phone_taken(clean["phone"]) from None
+        audit.record("create", "client", client.id, _described(clean))
+        return client
+
+
+def _described(fields: dict) -> str:
+    return " ".join(f"{name}={value}" for name, value in fields.items())
 
 
 def get_client(client_id: int) -> Client:
@@ -195,9 +202,11 @@ def update_client(client_id: int, phone=_UNSET, operator_code=_UNSET, tag=_UNSET
         taken = Client.select().where((Client.phone == clean["phone"]) & (Client.id != client_id))
         if taken.exists():
             raise _phone_taken(clean["phone"])
+        changed = {name: value for name, value in clean.items() if getattr(client, name) != value}
         Client.update(**clean).where(Client.id == client_id).execute()
         for name, value in clean.items():
             setattr(client, name, value)
+        audit.record("update", "client", client_id, _described(changed))
         return client
 
 
@@ -214,6 +223,7 @@ def delete_client(client_id: int) -> None:
             .where((Message.client == client_id) & (Message.status == MessageStatus.CREATED)).execute()
         if Client.delete().where(Client.id == client_id).execute() == 0:
             raise NotFound(f"client {client_id} not found")
+        audit.record("delete", "client", client_id)
 
 
 @dataclass(frozen=True)

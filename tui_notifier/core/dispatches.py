@@ -11,10 +11,10 @@ import uuid
 from typing import Callable, Iterable
 
 import pytz
-from peewee import fn
+from peewee import IntegrityError, fn
 
 from tui_notifier.clock import UTC, utcnow
-from tui_notifier.core import stoplist, templates
+from tui_notifier.core import audit, stoplist, templates
 from tui_notifier.core.clients import clean_operator_code, clean_tag, clean_timezone
 from tui_notifier.core.errors import NotFound, StateError, ValidationError, shown
 from tui_notifier.core.windows import parse_window
@@ -157,6 +157,17 @@ def get_dispatch(dispatch_id) -> Dispatch:
     return found
 
 
+def dispatch_by_number(number) -> Dispatch:
+    """By its sequential number, the id integrations of integer-numbered systems know."""
+    try:
+        found = Dispatch.get_or_none(Dispatch.number == int(number))
+    except (TypeError, ValueError, OverflowError):
+        found = None
+    if found is None:
+        raise NotFound(f"dispatch number {shown(number)} not found")
+    return found
+
+
 def list_dispatches(status: str | None = None) -> list[Dispatch]:
     query = Dispatch.select().order_by(Dispatch.start_at.desc(), Dispatch.created_at.desc())
     if status:
@@ -179,6 +190,11 @@ def _check_times(start: _dt.datetime, end: _dt.datetime, now: _dt.datetime) -> N
         raise ValidationError("end", "the end must be after the start")
     if end <= now:
         raise ValidationError("end", "the end is already in the past")
+
+
+DISPATCH_REQUIRED = ("start", "end", "text")
+_NUMBER_TRIES = 5
+"""Two writers on PostgreSQL may pick the same next number; the loser takes the one after."""
 
 
 def dispatch_problems(start, end, text, timezone="UTC", operator_codes=None, tags=None,
@@ -223,9 +239,18 @@ def create_dispatch(start, end, text, timezone="UTC", operator_codes=None, tags=
     }
     fields.update(_window_fields(window))
     _check_times(fields["start_at"], fields["end_at"], now)
-    with database.atomic():
-        templates.check_audience(fields["message_text"], audience_query(fields["operator_codes"], fields["tags"]))
-        dispatch = Dispatch.create(created_at=now, updated_at=now, **fields)
+    for attempt in range(_NUMBER_TRIES):
+        try:
+            with database.atomic():
+                templates.check_audience(fields["message_text"],
+                                         audience_query(fields["operator_codes"], fields["tags"]))
+                number = (Dispatch.select(fn.MAX(Dispatch.number)).scalar() or 0) + 1
+                dispatch = Dispatch.create(created_at=now, updated_at=now, number=number, **fields)
+                audit.record("create", "dispatch", dispatch.id, _described(fields))
+            break
+        except IntegrityError:
+            if attempt == _NUMBER_TRIES - 1:
+                raise
     _notify(dispatch, "created")
     return dispatch
 
@@ -235,6 +260,13 @@ def _window_fields(window) -> dict:
     if parsed is None:
         return {"window_start": None, "window_end": None}
     return {"window_start": f"{parsed.start:%H:%M}", "window_end": f"{parsed.end:%H:%M}"}
+
+
+def _described(fields: dict) -> str:
+    """The fields of a change, one `name=value` each, instants in UTC."""
+    def text(value):
+        return value.isoformat() if isinstance(value, _dt.datetime) else value
+    return " ".join(f"{name}={text(value)}" for name, value in fields.items())
 
 
 _UNSET = object()
@@ -284,12 +316,17 @@ def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timez
             templates.check_audience(fields.get("message_text", dispatch.message_text),
                                      audience_query(fields.get("operator_codes", dispatch.operator_codes),
                                                     fields.get("tags", dispatch.tags)))
+        changed = {name: value for name, value in fields.items() if value != getattr(dispatch, name)}
         fields["updated_at"] = now
         Dispatch.update(**fields).where(Dispatch.id == dispatch.id).execute()
+        audit.record("update", "dispatch", dispatch.id, _described(changed))
         for name, value in fields.items():
             setattr(dispatch, name, value)
     _notify(dispatch, "updated")
     return dispatch
+
+
+_ACTIONS = {"paused": "pause", "resumed": "resume", "cancelled": "cancel"}
 
 
 def _set_status(dispatch_id, allowed_from: tuple, status_for, change: str, reason: str = "",
@@ -304,6 +341,7 @@ def _set_status(dispatch_id, allowed_from: tuple, status_for, change: str, reaso
             Dispatch.id == dispatch.id
         ).execute()
         dispatch.status, dispatch.status_reason, dispatch.updated_at = new_status, reason, now
+        audit.record(_ACTIONS[change], "dispatch", dispatch.id, reason)
         if new_status == DispatchStatus.CANCELLED:
             dispatch.finished_at = now
             Dispatch.update(finished_at=now).where(Dispatch.id == dispatch.id).execute()
@@ -342,4 +380,5 @@ def delete_dispatch(dispatch_id) -> None:
     with database.atomic():
         dispatch = get_dispatch(dispatch_id)
         Dispatch.delete().where(Dispatch.id == dispatch.id).execute()
+        audit.record("delete", "dispatch", dispatch.id)
     _notify(dispatch, "deleted")

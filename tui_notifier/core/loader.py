@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 from peewee import EXCLUDED
 
-from tui_notifier.core import csv_rows, yaml_rows
+from tui_notifier.core import audit, csv_rows, yaml_rows
 from tui_notifier.core.clients import check_client
 from tui_notifier.core.errors import ValidationError, shown
 from tui_notifier.core.phones import normalize_phone
@@ -142,6 +142,9 @@ def _load(text: TextFile, kind: str, on_conflict: str, skip_invalid: bool, progr
         if not result.written:
             result.created = result.updated = result.skipped = 0
             transaction.rollback()
+        else:
+            audit.record("load", "clients", "", f"{text.source}: {result.created} created, "
+                         f"{result.updated} updated, {result.skipped} skipped, {result.failed} failed")
     report(text.size, text.size)
     return result
 

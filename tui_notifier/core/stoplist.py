@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from tui_notifier.clock import utcnow
+from tui_notifier.core import audit
 from tui_notifier.core.errors import ValidationError
 from tui_notifier.core.phones import normalize_phone
 from tui_notifier.core.text import first_control
@@ -71,6 +72,9 @@ def _add(entries: list[tuple[str, str]], now) -> StopResult:
             result.added += len(fresh)
             result.already += len(chunk) - len(fresh)
             result.cancelled += cancel_unsent(phones, STOPPED_ERROR, now)
+        if result.added:
+            audit.record("add", "stoplist", entries[0][0] if len(entries) == 1 else "",
+                         f"{result.added} phones stopped, {result.cancelled} messages cancelled")
     return result
 
 
@@ -86,7 +90,10 @@ def remove_phones(phones: Iterable) -> int:
     """Take phones off the list; return how many were on it. Cancelled messages stay cancelled."""
     clean = clean_phones(phones)
     with database.atomic():
-        return StopEntry.delete().where(StopEntry.phone.in_(clean)).execute()
+        removed = StopEntry.delete().where(StopEntry.phone.in_(clean)).execute()
+        if removed:
+            audit.record("remove", "stoplist", clean[0] if len(clean) == 1 else "", f"{removed} phones")
+        return removed
 
 
 def is_stopped(phone: str) -> bool:

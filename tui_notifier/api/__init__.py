@@ -1,0 +1,1 @@
+"""The HTTP face: the seed systems' APIs served over the same core (Falcon on waitress)."""

@@ -1,0 +1,260 @@
+"""What each route does, in core calls: read the request in a dialect, call the core, answer
+in the dialect's shape. No SQL and no gateway here: the core does both."""
+from __future__ import annotations
+
+import falcon
+
+from tui_notifier.api.bodies import Page, read_body
+from tui_notifier.api.dialects import (FILTER_KINDS, Dialect, client_changes, dispatch_changes,
+                                       filter_values)
+from tui_notifier.api.errors import FieldErrors, field_errors
+from tui_notifier.clock import isoformat_z
+from tui_notifier.core import clients, dispatches, lookups, reports
+from tui_notifier.core.errors import Conflict, ValidationError
+from tui_notifier.models import DispatchStatus, MessageStatus
+
+
+def _core_call(dialect: Dialect, call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except (ValidationError, Conflict) as exc:
+        raise field_errors(exc, dialect.core_names) from None
+
+
+def _dispatch(dialect: Dialect, params: dict):
+    if dialect.by_number:
+        return dispatches.dispatch_by_number(params["number"])
+    return dispatches.get_dispatch(params["dispatch_id"])
+
+
+def _status_param(req, allowed) -> str | None:
+    status = req.get_param("status") or None
+    if status is not None and status not in allowed:
+        raise FieldErrors({"status": [f'"{status[:40]}" is not a valid choice ({", ".join(allowed)}).']})
+    return status
+
+
+def _created(req, resp, body: dict, location: str) -> None:
+    resp.status = falcon.HTTP_201
+    resp.location = location
+    resp.media = body
+
+
+# Dispatches -------------------------------------------------------------------------------
+
+def dispatch_list(req, resp, dialect: Dialect, **params):
+    status = _status_param(req, DispatchStatus.ALL)
+    found = dispatches.list_dispatches(status)
+    page = Page(req, len(found))
+    resp.media = page.body([dialect.dispatch_out(d) for d in found[page.offset:page.offset + page.limit]])
+
+
+def dispatch_create(req, resp, dialect: Dialect, location: str, **params):
+    body = read_body(req)
+    errors: dict = {}
+    changes = dispatch_changes(body, dialect, complete=True, errors=errors)
+    if all(name in changes for name in dispatches.DISPATCH_REQUIRED):
+        for problem in dispatches.dispatch_problems(**changes):
+            errors.setdefault(dialect.rename(problem.field), [problem.message])
+    if errors:
+        raise FieldErrors(errors)
+    dispatch = _core_call(dialect, dispatches.create_dispatch, **changes)
+    _created(req, resp, dialect.dispatch_out(dispatch, body),
+             f"{req.prefix}{location}/{dialect.dispatch_id(dispatch)}/")
+
+
+def dispatch_show(req, resp, dialect: Dialect, **params):
+    resp.media = dialect.dispatch_out(_dispatch(dialect, params))
+
+
+def _dispatch_change(req, resp, dialect: Dialect, complete: bool, params: dict):
+    dispatch = _dispatch(dialect, params)
+    body = read_body(req)
+    changes = dispatch_changes(body, dialect, complete=complete)
+    dispatch = _core_call(dialect, dispatches.update_dispatch, dispatch.id, **changes)
+    resp.media = dialect.dispatch_out(dispatch, body)
+
+
+def dispatch_replace(req, resp, dialect: Dialect, **params):
+    _dispatch_change(req, resp, dialect, True, params)
+
+
+def dispatch_patch(req, resp, dialect: Dialect, **params):
+    _dispatch_change(req, resp, dialect, False, params)
+
+
+def dispatch_delete(req, resp, dialect: Dialect, **params):
+    dispatches.delete_dispatch(_dispatch(dialect, params).id)
+    resp.status = falcon.HTTP_204
+
+
+def dispatch_action(action):
+    def handle(req, resp, dialect: Dialect, **params):
+        resp.media = dialect.dispatch_out(action(_dispatch(dialect, params).id))
+
+    handle.__name__ = f"dispatch_{action.__name__}"
+    return handle
+
+
+def dispatch_preview(req, resp, dialect: Dialect, **params):
+    errors: dict = {}
+    chosen = {}
+    for name, core_name in (("operator", "operator_codes"), ("tag", "tags")):
+        values = req.get_param_as_list(name) or []
+        chosen[core_name] = filter_values(values, FILTER_KINDS[core_name], name, errors)
+    if errors:
+        raise FieldErrors(errors)
+    renames = {"operator_codes": "operator", "tags": "tag"}
+    try:
+        count = dispatches.preview_audience(chosen["operator_codes"], chosen["tags"])
+    except ValidationError as exc:
+        raise field_errors(exc, renames) from None
+    resp.media = {"count": count}
+
+
+def message_json(message) -> dict:
+    return {"id": message.id, "dispatch": str(message.dispatch_id), "client": message.client_id,
+            "phone": message.phone, "status": str(message.status), "attempts": message.attempts,
+            "created_at": isoformat_z(message.created_at), "sent_at": isoformat_z(message.sent_at),
+            "next_attempt_at": isoformat_z(message.next_attempt_at), "last_error": message.last_error,
+            "provider_id": message.provider_id}
+
+
+def dispatch_messages(req, resp, dialect: Dialect, **params):
+    dispatch = _dispatch(dialect, params)
+    status = _status_param(req, MessageStatus.ALL)
+    page = Page(req, reports.count_messages(dispatch.id, status))
+    found = reports.dispatch_messages(dispatch.id, status=status, limit=page.limit, offset=page.offset)
+    resp.media = page.body([message_json(m) for m in found])
+
+
+def message_show(req, resp, dialect: Dialect, message_id: int, **params):
+    history = reports.message_history(message_id)
+    body = message_json(history.message)
+    body["attempt_log"] = [
+        {"at": isoformat_z(a.at), "outcome": str(a.outcome), "http_status": a.http_status,
+         "error": a.error, "latency_ms": a.latency_ms} for a in history.attempts]
+    body["delivery_reports"] = [
+        {"status": r.status, "substatus": r.substatus, "provider_status": r.provider_status,
+         "channel": r.channel, "parts_total": r.parts_total, "parts_delivered": r.parts_delivered,
+         "clicks": r.clicks, "reported_at": isoformat_z(r.reported_at),
+         "received_at": isoformat_z(r.received_at)} for r in history.reports]
+    resp.media = body
+
+
+# Reports ----------------------------------------------------------------------------------
+
+def report_list(req, resp, dialect: Dialect, **params):
+    resp.media = [report.as_json() for report in reports.all_reports()]
+
+
+def report_show(req, resp, dialect: Dialect, **params):
+    resp.media = reports.dispatch_report(_dispatch(dialect, params).id).as_json()
+
+
+def _message_data(counts: dict) -> list[dict]:
+    return [{"status": status, "count": counts[status]} for status in MessageStatus.ALL if counts.get(status)]
+
+
+def mailing_stats(req, resp, dialect: Dialect, **params):
+    messages, by_status = reports.totals()
+    resp.media = {"message_data": _message_data(messages), "total_mailings": sum(by_status.values())}
+
+
+def mailing_stats_one(req, resp, dialect: Dialect, **params):
+    resp.media = {"message_data": _message_data(reports.dispatch_report(_dispatch(dialect, params).id).counts)}
+
+
+def _stats(dialect: Dialect, report) -> dict:
+    out = dialect.dispatch_out(report.dispatch)
+    sent = report.count(*MessageStatus.COMPLETED)
+    out.update({"sent_msg": sent, "unsent_msg": report.total - sent, "all_msg": report.total,
+                "messages_by_status": {s: report.counts.get(s, 0) for s in MessageStatus.ALL}})
+    return out
+
+
+def stats_list(req, resp, dialect: Dialect, **params):
+    resp.media = [_stats(dialect, report) for report in reports.all_reports()]
+
+
+def stats_show(req, resp, dialect: Dialect, **params):
+    resp.media = _stats(dialect, reports.dispatch_report(_dispatch(dialect, params).id))
+
+
+# Clients ----------------------------------------------------------------------------------
+
+def client_list(req, resp, dialect: Dialect, **params):
+    page = Page(req, clients.count_clients())
+    found = clients.list_clients(limit=page.limit, offset=page.offset)
+    resp.media = page.body([dialect.client_out(c) for c in found])
+
+
+def client_create(req, resp, dialect: Dialect, location: str, **params):
+    changes = client_changes(read_body(req), dialect, complete=True)
+    client = _core_call(dialect, clients.add_client, **changes)
+    _created(req, resp, dialect.client_out(client), f"{req.prefix}{location}/{client.id}/")
+
+
+def client_show(req, resp, dialect: Dialect, client_id: int, **params):
+    resp.media = dialect.client_out(clients.get_client(client_id))
+
+
+def _client_change(req, resp, dialect: Dialect, client_id: int, complete: bool):
+    clients.get_client(client_id)
+    changes = client_changes(read_body(req), dialect, complete=complete)
+    resp.media = dialect.client_out(_core_call(dialect, clients.update_client, client_id, **changes))
+
+
+def client_replace(req, resp, dialect: Dialect, client_id: int, **params):
+    _client_change(req, resp, dialect, client_id, True)
+
+
+def client_patch(req, resp, dialect: Dialect, client_id: int, **params):
+    _client_change(req, resp, dialect, client_id, False)
+
+
+def client_delete(req, resp, dialect: Dialect, client_id: int, **params):
+    clients.delete_client(client_id)
+    resp.status = falcon.HTTP_204
+
+
+# Lookups and the rest ---------------------------------------------------------------------
+
+def _lookup_entries(kind: str) -> list[dict]:
+    if kind == "message_status":
+        return [{"id": str(lookups.reference_id(kind, s)), "code": s, "count": n}
+                for s, n in lookups.message_statuses()]
+    values = lookups.operator_codes() if kind == "operator_code" else lookups.tags()
+    return [{"id": str(lookups.reference_id(kind, v)), "code": v} for v in values]
+
+
+def lookup_list(kind: str):
+    def handle(req, resp, dialect: Dialect, **params):
+        entries = _lookup_entries(kind)
+        page = Page(req, len(entries))
+        resp.media = page.body(entries[page.offset:page.offset + page.limit])
+
+    handle.__name__ = f"{kind}_list"
+    return handle
+
+
+def lookup_show(kind: str):
+    def handle(req, resp, dialect: Dialect, reference, **params):
+        value = lookups.resolve(kind, reference)
+        entry = next((e for e in _lookup_entries(kind) if e["code"] == value), None)
+        if entry is None:
+            raise falcon.HTTPNotFound()
+        resp.media = entry
+
+    handle.__name__ = f"{kind}_show"
+    return handle
+
+
+def api_root(req, resp, dialect: Dialect, **params):
+    from tui_notifier.api.routes import ROOT_LISTINGS
+
+    resp.media = {name: f"{req.prefix}{path}/" for name, path in ROOT_LISTINGS}
+
+
+def health(req, resp, dialect: Dialect, **params):
+    resp.media = {"status": "ok", "database": "ok" if lookups.database_ready() else "unreachable"}

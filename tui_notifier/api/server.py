@@ -1,0 +1,83 @@
+"""Serving the API on waitress: a bounded body, quiet queue warnings, and SIGTERM stopping it
+the way Ctrl-C does (waitress itself only handles the latter)."""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import signal
+import socket
+
+from waitress.server import create_server
+
+from tui_notifier.api.app import ApiOptions, make_app
+
+log = logging.getLogger("tui_notifier.api")
+
+
+TRANSPORT_SLACK = 16
+"""waitress refuses bodies this many times over the limit (as text, before reading them);
+smaller excess reaches the app, which answers 413 in JSON."""
+
+
+class ServeError(Exception):
+    """The server cannot start as asked."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return all(ipaddress.ip_address(info[4][0]).is_loopback
+                       for info in socket.getaddrinfo(host, None))
+        except (OSError, ValueError):
+            return False
+
+
+def make_server(host: str, port: int, threads: int, options: ApiOptions):
+    if not options.auth and not is_loopback(host):
+        raise ServeError(f"refusing to serve without auth on {host}: bind a loopback address "
+                         "(127.0.0.1) or create tokens with `tui-notifier tokens create NAME`")
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    try:
+        return create_server(make_app(options), host=host, port=port, threads=threads,
+                             max_request_body_size=options.max_body_size * TRANSPORT_SLACK,
+                             ident="tui-notifier",
+                             clear_untrusted_proxy_headers=True)
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def serve(server, on_ready=None) -> None:
+    """Run until SIGTERM or Ctrl-C; requests in flight are answered first (up to 5 s)."""
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        if on_ready is not None:
+            on_ready(server)
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        shutdown(server)
+
+
+def shutdown(server) -> None:
+    from waitress import wasyncore
+
+    server.close()
+    server.task_dispatcher.shutdown(timeout=5)
+    wasyncore.close_all(server._map)
+
+
+def stop_running(server, thread, timeout: float = 10.0) -> None:
+    """Stop a server whose `run()` loops on `thread`: the loop itself closes everything, so no
+    socket is closed under its feet."""
+    server.trigger.pull_trigger(lambda: shutdown(server))
+    thread.join(timeout)

@@ -1,0 +1,91 @@
+"""The audit trail: every write through any face, with when, who, which face, what and on what.
+
+Core write functions call `record()` inside their own transaction, so a change and its entry
+commit together and no face can forget one. Who acts comes from the face: a process-wide
+default set once (`act_as`; the CLI and the dashboard name the OS user) and, for a server
+answering many people at once, a per-request override (`acting_as`, the API's token name).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as _dt
+import getpass
+from dataclasses import dataclass
+
+from tui_notifier.clock import utcnow
+from tui_notifier.models import AuditEntry
+
+MAX_DETAIL = 2000
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    face: str
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+_default = Actor("system", "engine")
+_current: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("audit_actor", default=None)
+
+
+def act_as(name: str, face: str) -> None:
+    """Who writes in this process from now on, unless a request says otherwise."""
+    global _default
+    _default = Actor(name, face)
+
+
+@contextlib.contextmanager
+def acting_as(name: str, face: str):
+    """Who writes inside this block, on this thread only."""
+    token = _current.set(Actor(name, face))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def current_actor() -> Actor:
+    return _current.get() or _default
+
+
+def record(action: str, object_type: str, object_id="", detail: str = "") -> None:
+    """Add an entry for a write happening now, inside the caller's transaction."""
+    actor = current_actor()
+    AuditEntry.create(at=utcnow(), actor=actor.name[:128], face=actor.face, action=action,
+                      object_type=object_type, object_id=str(object_id)[:64],
+                      detail=detail[:MAX_DETAIL])
+
+
+def list_entries(since: _dt.datetime | None = None, limit: int | None = None, offset: int = 0,
+                 newest_first: bool = True) -> list[AuditEntry]:
+    query = AuditEntry.select()
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    order = AuditEntry.id.desc() if newest_first else AuditEntry.id
+    query = query.order_by(order)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return list(query)
+
+
+def count_entries(since: _dt.datetime | None = None) -> int:
+    query = AuditEntry.select()
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    return query.count()
+
+
+def entry_json(entry: AuditEntry) -> dict:
+    from tui_notifier.clock import isoformat_z
+
+    return {"id": entry.id, "at": isoformat_z(entry.at), "actor": entry.actor, "face": entry.face,
+            "action": entry.action, "object_type": entry.object_type, "object_id": entry.object_id,
+            "detail": entry.detail}
