@@ -1,0 +1,80 @@
+"""Token auth: `Token <t>` or `Bearer <t>` on every route but the documentation; read-only
+tokens read; `tokens create|list|revoke` on the command line, the token kept only hashed."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from tests.api.seeds import SEED003_CLIENT, SEED003_TOKEN
+from tui_notifier.api.app import ApiOptions
+from tui_notifier.core import audit, tokens
+from tui_notifier.models import ApiToken
+
+
+@pytest.fixture
+def api_options() -> ApiOptions:
+    return ApiOptions(auth=True)
+
+
+@pytest.fixture
+def writer(db) -> str:
+    return tokens.create_token("crm-sync")[1]
+
+
+@pytest.fixture
+def reader(db) -> str:
+    return tokens.create_token("dashboards", read_only=True)[1]
+
+
+@pytest.mark.parametrize("header", [None, "", "Token", "Token ", "Basic dXNlcjpwYXNz", f"Token {SEED003_TOKEN}"])
+def test_no_or_a_bad_token_is_a_401_asking_for_a_token(api, writer, header):
+    headers = {"Authorization": header} if header is not None else {}
+    answer = api.get("/api/v1/dispatch-reports/", headers=headers)
+    assert answer.status == 401
+    assert answer.headers["WWW-Authenticate"] == "Token"
+    assert answer.json()["detail"] in ("Authentication credentials were not provided.", "Invalid token.")
+
+
+@pytest.mark.parametrize("scheme", ["Token", "Bearer", "token", "bearer"])
+def test_a_token_goes_as_token_or_bearer(api, writer, scheme):
+    answer = api.get("/api/v1/dispatch-reports/", headers={"Authorization": f"{scheme} {writer}"})
+    assert answer.status == 200
+
+
+def test_a_read_only_token_reads_but_a_write_is_403(api, reader):
+    api.token = reader
+    assert api.get("/api/v1/clients/").status == 200
+    answer = api.form("POST", "/Clients/", SEED003_CLIENT)
+    assert answer.status == 403
+    assert "read-only" in answer.json()["detail"]
+    assert api.get("/api/v1/clients/").json()["count"] == 0
+
+
+def test_writes_are_audited_under_the_token_name(api, writer):
+    api.token = writer
+    answer = api.form("POST", "/Clients/", SEED003_CLIENT)
+    assert answer.status == 201
+    entry = audit.list_entries()[0]
+    assert (entry.actor, entry.face, entry.action, entry.object_type, entry.object_id) == \
+        ("crm-sync", "api", "create", "client", str(answer.json()["id"]))
+
+
+def test_a_revoked_token_is_refused_at_once(api, writer):
+    api.token = writer
+    assert api.get("/api/v1/").status == 200
+    tokens.revoke_token("crm-sync")
+    assert api.get("/api/v1/").status == 401
+
+
+def test_only_the_hash_is_stored(db):
+    token, text = tokens.create_token("ci")
+    stored = ApiToken.get(ApiToken.name == "ci")
+    assert stored.digest == hashlib.sha256(text.encode()).hexdigest()
+    assert text not in {str(v) for v in stored.__data__.values()}
+    assert len(text) >= 40 and tokens.check_token(text).name == "ci"
+    assert tokens.check_token(text + "x") is None
+
+
+def test_an_unknown_path_is_404_even_without_a_token(api):
+    assert api.get("/nowhere/").status == 404
