@@ -76,6 +76,18 @@ def list_entries(since: _dt.datetime | None = None, limit: int | None = None, of
     return list(query)
 
 
+def page(limit: int, after_id: int | None = None, before_id: int | None = None) -> list[AuditEntry]:
+    """A page of entries in id order, paged by key like `clients.list_clients` (`before_id`
+    gives the `limit` entries just before it)."""
+    query = AuditEntry.select()
+    if after_id is not None:
+        query = query.where(AuditEntry.id > after_id)
+    if before_id is not None:
+        rows = list(query.where(AuditEntry.id < before_id).order_by(AuditEntry.id.desc()).limit(limit))
+        return rows[::-1]
+    return list(query.order_by(AuditEntry.id).limit(limit))
+
+
 def count_entries(since: _dt.datetime | None = None) -> int:
     query = AuditEntry.select()
     if since is not None:

@@ -25,6 +25,7 @@ from tui_notifier.core.dispatches import list_dispatches
 from tui_notifier.core.text import visible
 from tui_notifier.db import describe, open_database
 from tui_notifier.models import DispatchStatus
+from tui_notifier.tui.screens.audit import AuditScreen
 from tui_notifier.tui.screens.clients import ClientsScreen
 from tui_notifier.tui.screens.dispatch_actions import dispatch_label
 from tui_notifier.tui.screens.dispatches import DispatchesScreen
@@ -49,7 +50,8 @@ class NotifierApp(BackgroundReads, App):
 
     CSS_PATH = "app.tcss"
     TITLE = "tui-notifier"
-    MODES = {"clients": ClientsScreen, "dispatches": DispatchesScreen, "reports": ReportsScreen}
+    MODES = {"clients": ClientsScreen, "dispatches": DispatchesScreen, "reports": ReportsScreen,
+             "audit": AuditScreen}
     DEFAULT_MODE = "clients"
     BINDINGS = [
         Binding("1", "show('clients')", "Clients"),
@@ -58,12 +60,14 @@ class NotifierApp(BackgroundReads, App):
         Binding("f2", "show('clients')", "Clients", show=False),
         Binding("f3", "show('dispatches')", "Dispatches", show=False),
         Binding("f4", "show('reports')", "Reports", show=False),
+        Binding("4", "show('audit')", "Audit", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
     GLOBAL_COMMANDS = [
         ("Clients", "Show the client directory", "clients", ""),
         ("Dispatches", "Show every dispatch", "dispatches", ""),
         ("Reports", "Show live reports", "reports", ""),
+        ("Audit", "Who changed what, and when (key 4)", "audit", ""),
         ("Add a client", "Open an empty client form", "clients", "add"),
         ("Load clients from a YAML file", "Bulk-load a directory file", "clients", "load"),
         ("Search clients", "By phone, operator code or tag", "clients", "search"),
