@@ -60,10 +60,13 @@ def parse_instant(value, timezone: str, field: str) -> _dt.datetime:
             raise ValidationError(field, f"{shown(value)} is not an ISO 8601 time like 2026-05-01T09:00") from None
     else:
         raise ValidationError(field, "a time is required (ISO 8601, like 2026-05-01T09:00)")
-    if moment.tzinfo is None:
-        zone = pytz.timezone(timezone)
-        moment = zone.localize(moment, is_dst=False)
-    return moment.astimezone(UTC).replace(microsecond=(moment.microsecond // 1000) * 1000)
+    try:
+        if moment.tzinfo is None:
+            zone = pytz.timezone(timezone)
+            moment = zone.localize(moment, is_dst=False)
+        return moment.astimezone(UTC).replace(microsecond=(moment.microsecond // 1000) * 1000)
+    except OverflowError:
+        raise ValidationError(field, f"{shown(value)} is out of the range of times") from None
 
 
 def _split(value, field: str) -> list:
