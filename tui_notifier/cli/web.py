@@ -43,6 +43,7 @@ def run(args, ctx) -> int:
               "can read and change the client directory and every dispatch", file=sys.stderr, flush=True)
     if importlib.util.find_spec("textual_serve") is None:
         raise Failure("the web dashboard needs textual-serve: pip install 'tui_notifier[web]'")
+    ctx.open_database()  # a database the dashboards cannot open fails here, in one line, not in each tab
     source = ctx.config.source
     config_path = None if source.startswith("(") else source
     try:
