@@ -3,12 +3,13 @@ address, and then it is told there is no login."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
+
+from servers import free_port
 
 pytest.importorskip("textual_serve", reason="the web extra (textual-serve) is not installed")
 
@@ -28,9 +29,7 @@ def test_a_public_url_that_is_not_an_http_address_is_a_usage_error(cli):
 
 
 def test_with_a_public_url_it_serves_and_warns_there_is_no_login(config_file, cli_env, tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     output = tmp_path / "web.out"
     with output.open("w") as out:
         server = subprocess.Popen(

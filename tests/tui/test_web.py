@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from servers import free_port
 from tests.tui.conftest import make_app, settle
 from tui_notifier.db import close_database, open_database
 from tui_notifier.models import Client
@@ -36,7 +37,7 @@ def chromedriver() -> str:
         import selenium  # noqa: F401
     except ImportError:
         pytest.skip("selenium is not installed (it is in the test extra)")
-    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
+    driver = shutil.which("chromedriver")
     if not (shutil.which("chromium") or shutil.which("chromium-browser")) or driver is None:
         pytest.skip("headless Chromium is missing: install Debian's chromium and chromium-driver")
     return driver
@@ -68,7 +69,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.fixture
-def web(tmp_path, unused_port):
+def web(tmp_path):
     """`tui-notifier web` on 127.0.0.1 over a fresh SQLite file; the config asks for an embedded
     consumer, which the browser's dashboards must not run."""
     db = tmp_path / "notifier.db"
@@ -77,13 +78,14 @@ def web(tmp_path, unused_port):
                       "consumer:\n  embedded: true\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "TUI_NOTIFIER_CONFIG"}
     output = tmp_path / "web.out"
+    port = free_port()
     with output.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "tui_notifier", "--config", str(config), "web",
-                                   "--port", str(unused_port)],
+                                   "--port", str(port)],
                                   stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL,
                                   cwd=tmp_path)
     try:
-        url = f"http://127.0.0.1:{unused_port}"
+        url = f"http://127.0.0.1:{port}"
         wait_for(lambda: server.poll() is not None or f"the dashboard is at {url} " in output.read_text(), 30,
                  "the server to listen")
         assert server.poll() is None, output.read_text()
@@ -95,16 +97,7 @@ def web(tmp_path, unused_port):
 
 
 @pytest.fixture
-def unused_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def chromium(tmp_path):
+def chromium(tmp_path, monkeypatch):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -113,7 +106,7 @@ def chromium(tmp_path):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    os.environ.setdefault("SE_OFFLINE", "true")
+    monkeypatch.setenv("SE_OFFLINE", "true")
     driver = webdriver.Chrome(service=Service(chromedriver()), options=options)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOOK})
     try:
