@@ -137,3 +137,110 @@ def test_message_history(snap_compare, tui_config):
 
 def test_reports_empty_state(snap_compare, tui_config):
     assert snap_compare(make_app(tui_config), terminal_size=SIZE, run_before=prepared(keys("3")))
+
+
+# --- 80×24: every screen and dialog fits a small terminal ------------------------------------
+
+SMALL = (80, 24)
+
+
+def test_clients_at_80x24(snap_compare, tui_config):
+    seed_clients(40)
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL, run_before=prepared())
+
+
+def test_client_form_at_80x24_keeps_time_zone_and_buttons_in_view(snap_compare, tui_config):
+    seed_clients(5)
+
+    def break_phone(pilot):
+        pilot.app.screen.query_one("#phone", Input).value = "12"
+
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("down", "e"), break_phone, keys("ctrl+s"), keys("tab", "tab", "tab")))
+
+
+def test_confirm_at_80x24(snap_compare, tui_config):
+    seed_clients(5)
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL, run_before=prepared(keys("d")))
+
+
+def test_load_file_report_at_80x24(snap_compare, tui_config, tmp_path):
+    (tmp_path / "bad.yaml").write_text(
+        '- {phone: "79001112236"}\n- {phone: "not a phone at all, far too long to fit on one line", tag: "[b]x"}\n'
+        '- {phone: "79001112237", timezone: "[/]Nowhere"}\n')
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("l"), keys(*"bad.yaml", "enter")))
+
+
+def test_file_picker_at_80x24(snap_compare, tui_config, tmp_path):
+    (tmp_path / "clients.yaml").write_text("[]\n")
+    (tmp_path / "notes.txt").write_text("not offered\n")
+    async def open_picker(pilot):
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        await pilot.press("ctrl+o")  # the tree loads folders in a worker that lives as long as it
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if pilot.app.screen.query_one("#picker-tree").root.children:
+                break
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL, run_before=open_picker)
+
+
+def test_dispatches_at_80x24_keep_progress_and_text(snap_compare, tui_config):
+    seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL, run_before=prepared(keys("2")))
+
+
+def test_composer_at_80x24_with_every_problem_at_once(snap_compare, tui_config):
+    seed_clients(20)
+
+    def fill(pilot):
+        screen = pilot.app.screen
+        screen.query_one("#text", TextArea).text = ""
+        screen.query_one("#start", Input).value = "soon"
+        screen.query_one("#window", Input).value = "9-5"
+
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("2"), keys("n"), fill, keys("ctrl+s")))
+
+
+def test_composer_for_a_started_dispatch_at_80x24(snap_compare, tui_config):
+    seeded = seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("2"), select_dispatch("#dispatches-table", seeded["running"].id.hex),
+                                            keys("o")))
+
+
+def test_reports_at_80x24(snap_compare, tui_config):
+    seeded = seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("3"), select_dispatch("#reports-table", seeded["running"].id.hex)))
+
+
+def test_dispatch_messages_at_80x24(snap_compare, tui_config):
+    seeded = seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("3"), select_dispatch("#reports-table", seeded["running"].id.hex),
+                                            keys("enter")))
+
+
+def test_message_history_at_80x24(snap_compare, tui_config):
+    seeded = seed_reports()
+
+    async def open_it(pilot):
+        pilot.app.screen.query_one("#status-filter", Select).value = "delivered"
+        await settle(pilot)
+        pilot.app.screen.query_one("#messages-table").focus()
+        await pilot.press("enter")
+
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("3"), select_dispatch("#reports-table", seeded["running"].id.hex),
+                                            keys("enter"), open_it))
+
+
+def test_help_at_80x24(snap_compare, tui_config):
+    seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL, run_before=prepared(keys("2"), keys("f1")))

@@ -29,6 +29,7 @@ from tui_notifier.tui.screens.audit import AuditScreen
 from tui_notifier.tui.screens.clients import ClientsScreen
 from tui_notifier.tui.screens.dispatch_actions import dispatch_label
 from tui_notifier.tui.screens.dispatches import DispatchesScreen
+from tui_notifier.tui.screens.help import HelpScreen, keys_of, screen_title
 from tui_notifier.tui.screens.reports import ReportsScreen
 from tui_notifier.tui.web import BROWSER_ENV
 from tui_notifier.tui.widgets.background import BackgroundReads
@@ -49,6 +50,8 @@ class NotifierApp(BackgroundReads, App):
     often the header and the started/finished toasts follow the database."""
 
     CSS_PATH = "app.tcss"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    """A short terminal (80×24) gets borderless, one-line form controls (see app.tcss)."""
     TITLE = "tui-notifier"
     MODES = {"clients": ClientsScreen, "dispatches": DispatchesScreen, "reports": ReportsScreen,
              "audit": AuditScreen}
@@ -61,6 +64,9 @@ class NotifierApp(BackgroundReads, App):
         Binding("f3", "show('dispatches')", "Dispatches", show=False),
         Binding("f4", "show('reports')", "Reports", show=False),
         Binding("4", "show('audit')", "Audit", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("f1", "help", "Help", show=False, priority=True),
+        Binding("escape", "hide_keys", "Close the keys", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
     GLOBAL_COMMANDS = [
@@ -134,6 +140,22 @@ class NotifierApp(BackgroundReads, App):
         if not markup:
             message, title = visible(message, keep_newlines=True), visible(title)
         super().notify(message, title=title, markup=markup, **kwargs)
+
+    def action_help(self) -> None:
+        """What each status means, the flow from composing to delivered, this screen's keys."""
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(keys_of(screen), screen_title(screen)))
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "hide_keys":
+            return bool(self.screen.query("HelpPanel"))
+        return True
+
+    def action_hide_keys(self) -> None:
+        """Escape closes the Keys panel (opened from the command palette)."""
+        self.action_hide_help_panel()
 
     async def action_show(self, mode: str) -> None:
         if self.current_mode != mode:

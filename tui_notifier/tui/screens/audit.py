@@ -9,12 +9,13 @@ from textual.widgets import Footer, Static
 from tui_notifier.core import audit
 from tui_notifier.models import AuditEntry
 from tui_notifier.tui.formatting import local_time
-from tui_notifier.tui.widgets.header import StatusHeader
+from tui_notifier.tui.widgets.columns import columns
+from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
 from tui_notifier.tui.widgets.literal import cell, literal, one_line
 from tui_notifier.tui.widgets.paged_table import PagedTable
 
-COLUMNS = [("When (UTC)", "at", 19), ("Who", "actor", 16), ("Face", "face", 9), ("Action", "action", 8),
-           ("Object", "object", 24), ("Detail", "detail", None)]
+COLUMNS = columns(("When (UTC)", "at", 19), ("Who", "actor", 16, 2), ("Face", "face", 9, 3),
+                  ("Action", "action", 8), ("Object", "object", 24, 1), ("Detail", "detail", None, 0, 12))
 
 
 class AuditSource:
@@ -36,7 +37,7 @@ class AuditSource:
 class AuditScreen(Screen):
     AUTO_FOCUS = "#audit-table"
     REFRESH_SECONDS = 2.0
-    BINDINGS = [Binding("ctrl+r", "reload", "Reload", show=False)]
+    BINDINGS = [*NAV_BINDINGS, Binding("ctrl+r", "reload", "Reload", show=False)]
 
     def compose(self) -> ComposeResult:
         yield StatusHeader("audit")

@@ -15,12 +15,13 @@ from tui_notifier.tui.screens.client_form import ClientFormScreen
 from tui_notifier.tui.screens.confirm import ConfirmScreen
 from tui_notifier.tui.screens.load_file import LoadFileScreen, describe_result
 from tui_notifier.tui.widgets.background import BackgroundReads
-from tui_notifier.tui.widgets.header import StatusHeader
+from tui_notifier.tui.widgets.columns import columns
+from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
 from tui_notifier.tui.widgets.literal import cell, literal
 from tui_notifier.tui.widgets.paged_table import PagedTable
 
-COLUMNS = [("ID", "id", 8), ("Phone", "phone", 12), ("Code", "operator_code", 5),
-           ("Tag", "tag", 30), ("Time zone", "timezone", 24)]
+COLUMNS = columns(("ID", "id", 8, 1), ("Phone", "phone", 12), ("Code", "operator_code", 5, 2),
+                  ("Tag", "tag", None, 0, 10), ("Time zone", "timezone", 20, 1))
 
 EMPTY = ("No clients yet.\n\nPress a to add one, or l to load a YAML file: a list of "
          "{phone, operator_code, tag, timezone}.")
@@ -52,6 +53,7 @@ def client_label(client: Client) -> str:
 class ClientsScreen(BackgroundReads, Screen):
     AUTO_FOCUS = "#clients-table"
     BINDINGS = [
+        *NAV_BINDINGS,
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("d,delete", "delete", "Delete"),
@@ -73,6 +75,8 @@ class ClientsScreen(BackgroundReads, Screen):
     @property
     def table(self) -> PagedTable:
         return self.query_one("#clients-table", PagedTable)
+
+    load_path = ""
 
     def on_mount(self) -> None:
         self.query_one("#empty").display = False
@@ -175,10 +179,14 @@ class ClientsScreen(BackgroundReads, Screen):
         self.app.push_screen(ConfirmScreen(f"Delete client {client_label(client)}?", yes="Delete"), answered)
 
     def action_load(self) -> None:
+        """The load dialog, with the path of the last load offered again."""
+        screen = LoadFileScreen(self.load_path)
+
         def loaded(result) -> None:
+            self.load_path = screen.last_path
             if result is None:
                 return
             self.notify(describe_result(result), title="Loaded", markup=False)
             self.table.refresh_page()
 
-        self.app.push_screen(LoadFileScreen(), loaded)
+        self.app.push_screen(screen, loaded)

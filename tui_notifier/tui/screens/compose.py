@@ -25,7 +25,7 @@ from tui_notifier.tui.screens.confirm import ConfirmScreen
 from tui_notifier.tui.screens.dispatch_actions import DispatchActions, dispatch_label
 from tui_notifier.tui.widgets.background import BackgroundReads
 from tui_notifier.tui.widgets.form import FieldErrors, form_field
-from tui_notifier.tui.widgets.header import StatusHeader
+from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
 from tui_notifier.tui.widgets.literal import literal
 from tui_notifier.tui.widgets.timezone import TimezoneInput
 
@@ -36,6 +36,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
     """Dismissed with the saved dispatch, or None when the operator backs out."""
 
     BINDINGS = [
+        *NAV_BINDINGS,
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "back", "Back"),
         Binding("f5", "pause", "Pause"),

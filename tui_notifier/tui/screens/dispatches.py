@@ -13,14 +13,15 @@ from tui_notifier.tui.screens.compose import ComposeScreen
 from tui_notifier.tui.screens.dispatch_actions import DispatchActions
 from tui_notifier.tui.screens.messages import DispatchMessagesScreen
 from tui_notifier.tui.widgets.background import BackgroundReads
-from tui_notifier.tui.widgets.header import StatusHeader
+from tui_notifier.tui.widgets.columns import FittedTable, columns
+from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
 from tui_notifier.tui.widgets.literal import cell, literal, one_line
 
 EMPTY = "No dispatches yet.\n\nPress n to compose one: a text, a start and an end, and which clients get it."
 
-COLUMNS = [("ID", "id", 8), ("Status", "status", 9), ("Start", "start", 16), ("End", "end", 16),
-           ("Time zone", "timezone", 13), ("Audience", "audience", 18), ("Done", "done", 13),
-           ("Text", "text", None)]
+COLUMNS = columns(("ID", "id", 8), ("Status", "status", 9), ("Start", "start", 16, 1), ("End", "end", 16, 2),
+                  ("Time zone", "timezone", 12, 4), ("Audience", "audience", 16, 3), ("Done", "done", 13),
+                  ("Text", "text", None, 0, 12))
 
 STATUS_STYLE = {"scheduled": "", "running": "bold green", "paused": "yellow",
                 "finished": "dim", "cancelled": "red"}
@@ -36,6 +37,7 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
     AUTO_FOCUS = "#dispatches-table"
     REFRESH_SECONDS = 2.0
     BINDINGS = [
+        *NAV_BINDINGS,
         Binding("n", "new", "New"),
         Binding("o", "open", "Open"),
         Binding("m", "messages", "Messages"),
@@ -52,18 +54,16 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader("dispatches")
-        yield DataTable(id="dispatches-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(COLUMNS, id="dispatches-table", cursor_type="row", zebra_stripes=True)
         yield Static(literal(EMPTY), id="empty", classes="empty-state")
         yield Static(literal(""), id="position", classes="position")
         yield Footer()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#dispatches-table", DataTable)
+    def table(self) -> FittedTable:
+        return self.query_one("#dispatches-table", FittedTable)
 
     def on_mount(self) -> None:
-        for label, key, width in COLUMNS:
-            self.table.add_column(label, key=key, width=width)
         self.query_one("#empty").display = False
         self._timer = self.set_interval(self.REFRESH_SECONDS, self.refresh_list)
         self.refresh_list()
@@ -86,7 +86,7 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
         table.clear()
         for report in reports:
             d = report.dispatch
-            table.add_row(
+            table.add_fitted_row(
                 cell(short_id(d.id)), cell(d.status, STATUS_STYLE.get(d.status, "")),
                 cell(local_time(d.start_at, d.timezone)), cell(local_time(d.end_at, d.timezone)),
                 cell(d.timezone), cell(audience(d)), cell(progress_text(report)),
@@ -100,6 +100,10 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
         table.set_class(empty, "-empty")
         self.query_one("#position", Static).update(literal(f"{len(reports)} dispatches"))
         self.refresh_bindings()
+
+    def on_fitted_table_refit(self, event: FittedTable.Refit) -> None:
+        self._focus_key = self._focus_key or event.table.refit_key
+        self._show(list(self.reports.values()))
 
     def _cursor_key(self) -> str | None:
         table = self.table

@@ -1,17 +1,20 @@
-"""Bulk-load clients from a YAML file: a path, a progress bar, then the loader's report of bad rows."""
+"""Bulk-load clients from a YAML file: a path (typed or picked), a progress bar while it loads,
+then the loader's report of bad rows, each with its line, its 1-based row and the whole problem."""
 from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
 from tui_notifier.core.errors import CoreError, ValidationError
 from tui_notifier.core.loader import LoadError, LoadResult, load_clients_file
 from tui_notifier.db import close_database
+from tui_notifier.tui.screens.file_picker import FilePickerScreen
+from tui_notifier.tui.widgets.columns import FittedTable, columns
 from tui_notifier.tui.widgets.form import FieldErrors, form_field
 from tui_notifier.tui.widgets.literal import cell, literal
 
@@ -20,6 +23,8 @@ CONFLICT_CHOICES = [
     ("keep it as it is", "skip"),
     ("count the row as bad", "error"),
 ]
+ERROR_COLUMNS = columns(("Line", "line", 6), ("Row", "row", 6), ("Field", "field", 14, 1),
+                        ("Problem", "message", None, 0, 20))
 
 
 class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
@@ -28,6 +33,7 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("ctrl+s", "load", "Load"),
+        Binding("ctrl+o", "browse", "Browse"),
     ]
 
     class Progress(Message):
@@ -42,36 +48,52 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
 
     def __init__(self, path: str = ""):
         super().__init__()
-        self.initial_path = path
+        self.initial_path = self.last_path = path
         self.result: LoadResult | None = None
+        self.errors: list = []
         self.loading = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="load-file"):
+        with VerticalScroll(id="dialog", classes="load-file"):
             yield Label("Load clients from a YAML file", classes="dialog-title")
-            yield form_field("File", Input(self.initial_path, placeholder="clients.yaml", id="path"), "path",
-                             hint="A list of {phone, operator_code, tag, timezone}, or a mapping with a clients: list")
+            with Horizontal(id="path-row"):
+                yield form_field("File", Input(self.initial_path, placeholder="clients.yaml", id="path"), "path",
+                                 hint="A list of {phone, operator_code, tag, timezone}, or a mapping with a "
+                                      "clients: list")
+                yield Button("Browse… (^o)", id="browse")
             yield form_field("A phone already in the directory:",
                              Select(CONFLICT_CHOICES, value="update", allow_blank=False, id="on_conflict"),
                              "on_conflict")
             yield Checkbox("Load the good rows even when some rows are bad", id="skip_invalid")
             yield Static(literal(""), id="error-form", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button("Load", variant="primary", id="load")
-                yield Button("Close", id="close")
-            yield ProgressBar(total=None, show_eta=False, id="load-progress")
+                yield Button("Load (^s)", variant="primary", id="load")
+                yield Button("Close (Esc)", id="close")
+            bar = ProgressBar(total=None, show_eta=False, id="load-progress")
+            bar.display = False
+            yield bar
             yield Static(literal(""), id="load-summary")
-            table = DataTable(id="load-errors", cursor_type="row", zebra_stripes=True)
+            table = FittedTable(ERROR_COLUMNS, id="load-errors", cursor_type="row", zebra_stripes=True)
             table.display = False
             yield table
 
     def on_mount(self) -> None:
-        table = self.query_one("#load-errors", DataTable)
-        table.add_column("Line", key="line", width=6)
-        table.add_column("Row", key="row", width=6)
-        table.add_column("Field", key="field", width=14)
-        table.add_column("Problem", key="message")
         self.query_one("#path", Input).focus()
+
+    @property
+    def path(self) -> str:
+        """The path in the field now (the dashboard offers it again next time)."""
+        return self.query_one("#path", Input).value.strip()
+
+    def action_browse(self) -> None:
+        def picked(path: str | None) -> None:
+            if path:
+                field = self.query_one("#path", Input)
+                field.value = path
+                field.cursor_position = len(path)
+                field.focus()
+
+        self.app.push_screen(FilePickerScreen(self.path), picked)
 
     def action_load(self) -> None:
         if self.loading:
@@ -82,7 +104,9 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
             self.show_error("path", "give the path of a YAML file")
             return
         self.loading = True
-        self.query_one("#load-progress", ProgressBar).update(total=None, progress=0)
+        bar = self.query_one("#load-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
         self.query_one("#load-summary", Static).update(literal(f"Loading {path} …"))
         self._load(path, self.query_one("#on_conflict", Select).value,
                    self.query_one("#skip_invalid", Checkbox).value)
@@ -108,6 +132,7 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
         self.loading = False
         summary = self.query_one("#load-summary", Static)
         if event.error is not None:
+            self.query_one("#load-progress", ProgressBar).display = False
             summary.update(literal("Nothing was loaded."))
             if isinstance(event.error, LoadError):
                 at_fault = self.show_error("path", str(event.error))
@@ -121,14 +146,24 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
         if result.written:
             self.result = result
         summary.update(literal(describe_result(result)))
-        table = self.query_one("#load-errors", DataTable)
-        table.clear()
-        for error in result.errors:
-            table.add_row(cell(error.line), cell(error.row), cell(error.field), cell(error.message))
+        self.errors = result.errors
+        table = self.query_one("#load-errors", FittedTable)
         table.display = bool(result.errors)
+        self._show_errors()
         self.query_one("#load-progress", ProgressBar).update(total=max(result.total, 1),
                                                              progress=max(result.total, 1))
         self._focus_after_layout(table if result.errors else self.query_one("#path", Input))
+
+    def _show_errors(self) -> None:
+        table = self.query_one("#load-errors", FittedTable)
+        table.clear()
+        for error in self.errors:
+            problem = cell(error.message)
+            problem.no_wrap = False
+            table.add_fitted_row(cell(error.line), cell(error.row), cell(error.field), problem, height=None)
+
+    def on_fitted_table_refit(self, event: FittedTable.Refit) -> None:
+        self._show_errors()
 
     def _focus_after_layout(self, widget) -> None:
         """Where the operator goes on from; set once the dialog has grown to its new size, since a
@@ -136,6 +171,7 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
         self.call_after_refresh(widget.focus)
 
     def action_close(self) -> None:
+        self.last_path = self.path
         self.dismiss(self.result)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -145,6 +181,8 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "load":
             self.action_load()
+        elif event.button.id == "browse":
+            self.action_browse()
         else:
             self.action_close()
 

@@ -12,12 +12,14 @@ from tui_notifier.models import Dispatch, Message, MessageStatus
 from tui_notifier.tui.formatting import local_time
 from tui_notifier.tui.screens.dispatch_actions import dispatch_label
 from tui_notifier.tui.screens.message import MessageScreen
-from tui_notifier.tui.widgets.header import StatusHeader
+from tui_notifier.tui.widgets.columns import columns
+from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
 from tui_notifier.tui.widgets.literal import cell, literal, one_line
 from tui_notifier.tui.widgets.paged_table import PagedTable
 
-COLUMNS = [("ID", "id", 10), ("Phone", "phone", 12), ("Status", "status", 10), ("Tries", "attempts", 5),
-           ("Next attempt", "next", 19), ("Sent", "sent", 19), ("Last error", "error", None)]
+COLUMNS = columns(("ID", "id", 10, 1), ("Phone", "phone", 12), ("Status", "status", 10),
+                  ("Tries", "attempts", 5, 4), ("Next attempt", "next", 19, 3), ("Sent", "sent", 19, 2),
+                  ("Last error", "error", None, 0, 14))
 
 STATUS_STYLE = {"created": "", "sending": "cyan", "sent": "green", "delivered": "bold green",
                 "failed": "red", "timeout": "yellow", "cancelled": "dim"}
@@ -52,6 +54,7 @@ class DispatchMessagesScreen(Screen):
     AUTO_FOCUS = "#messages-table"
     REFRESH_SECONDS = 2.0
     BINDINGS = [
+        *NAV_BINDINGS,
         Binding("escape", "back", "Back"),
         Binding("f", "filter", "Filter by status"),
         Binding("ctrl+r", "reload", "Reload", show=False),

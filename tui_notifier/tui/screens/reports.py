@@ -25,13 +25,15 @@ from tui_notifier.tui.screens.dispatches import STATUS_STYLE, progress_text
 from tui_notifier.tui.screens.messages import STATUS_STYLE as MESSAGE_STYLE
 from tui_notifier.tui.screens.messages import DispatchMessagesScreen
 from tui_notifier.tui.widgets.background import BackgroundReads
-from tui_notifier.tui.widgets.header import StatusHeader
+from tui_notifier.tui.widgets.columns import FittedTable, columns
+from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
 from tui_notifier.tui.widgets.literal import cell, literal, one_line
 
 RATE_WINDOW = 60
 RECENT = 10
-COLUMNS = [("ID", "id", 8), ("Status", "status", 9), ("Done", "done", 19), ("%", "percent", 4),
-           ("Rate/s", "rate", 7), ("ETA", "eta", 8), ("Text", "text", None)]
+COLUMNS = columns(("ID", "id", 8), ("Status", "status", 9), ("Done", "done", 19), ("%", "percent", 4, 2),
+                  ("Rate/s", "rate", 7, 1), ("ETA", "eta", 8, 1), ("Text", "text", None, 0, 12))
+ERROR_COLUMNS = columns(("Count", "n", 9), ("Reason", "reason", None, 0, 20))
 EMPTY = "No dispatches to report on yet. Press 2, then n to compose one."
 
 
@@ -91,6 +93,7 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
     AUTO_FOCUS = "#reports-table"
     REFRESH_SECONDS = 1.0
     BINDINGS = [
+        *NAV_BINDINGS,
         Binding("enter", "messages", "Messages"),
         Binding("o", "open", "Open"),
         Binding("p", "pause", "Pause"),
@@ -106,7 +109,7 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader("reports")
-        yield DataTable(id="reports-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(COLUMNS, id="reports-table", cursor_type="row", zebra_stripes=True)
         yield Static(literal(EMPTY), id="empty", classes="empty-state")
         with Vertical(id="report-detail"):
             yield Static(literal(""), id="report-title")
@@ -117,20 +120,15 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
                 yield Sparkline([0] * RATE_WINDOW, summary_function=max, id="rate-spark")
             yield Static(literal(""), id="rate-line")
             yield Label("Most frequent errors", classes="section-title")
-            yield DataTable(id="top-errors", cursor_type="none", show_cursor=False)
+            yield FittedTable(ERROR_COLUMNS, id="top-errors", cursor_type="none", show_cursor=False)
         yield Footer()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#reports-table", DataTable)
+    def table(self) -> FittedTable:
+        return self.query_one("#reports-table", FittedTable)
 
     def on_mount(self) -> None:
-        for label, key, width in COLUMNS:
-            self.table.add_column(label, key=key, width=width)
-        errors = self.query_one("#top-errors", DataTable)
-        errors.can_focus = False
-        errors.add_column("Count", key="n", width=9)
-        errors.add_column("Reason", key="reason")
+        self.query_one("#top-errors", DataTable).can_focus = False
         self.query_one("#empty").display = False
         self._timer = self.set_interval(self.REFRESH_SECONDS, self._tick)
 
@@ -165,13 +163,13 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
         rows = [self._row(r, figures) for r in figures.reports]
         if order == self._order:
             for key, row in zip(order, rows):
-                for (_label, column, _width), value in zip(COLUMNS, row):
+                for column, value in zip(table.shown_keys, table.fitted_cells(row)):
                     table.update_cell(key, column, value)
         else:
-            keep = self._cursor_key() or figures.selected
+            keep = self._cursor_key() or table.refit_key or figures.selected
             table.clear()
             for key, row in zip(order, rows):
-                table.add_row(*row, key=key)
+                table.add_fitted_row(*row, key=key)
             self._order = order
             if keep in order:
                 table.move_cursor(row=order.index(keep), animate=False)
@@ -217,12 +215,24 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
         if self._changed("rate", rate_line):
             self.query_one("#rate-line", Static).update(literal(rate_line))
         if self._changed("errors", tuple(figures.errors)):
-            errors = self.query_one("#top-errors", DataTable)
-            errors.clear()
-            for reason, n in figures.errors:
-                errors.add_row(cell(number(n)), cell(one_line(reason, 300)))
-            if not figures.errors:
-                errors.add_row(cell(""), cell("none", "dim"))
+            self._show_errors(figures.errors)
+
+    def _show_errors(self, errors: list[tuple[str, int]]) -> None:
+        table = self.query_one("#top-errors", FittedTable)
+        table.clear()
+        for reason, n in errors:
+            table.add_fitted_row(cell(number(n)), cell(one_line(reason, 300)))
+        if not errors:
+            table.add_fitted_row(cell(""), cell("none", "dim"))
+
+    def on_fitted_table_refit(self, event: FittedTable.Refit) -> None:
+        if self.figures is None:
+            return
+        if event.table.id == "top-errors":
+            self._show_errors(self.figures.errors)
+        else:
+            self._order = []
+            self.show_figures(self.figures)
 
     def _changed(self, part: str, value) -> bool:
         """Whether `part` of the screen shows something else now (and remember it)."""

@@ -3,6 +3,7 @@ consumer."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
@@ -10,6 +11,11 @@ from textual.widgets import Static
 from tui_notifier.tui.widgets.literal import literal
 
 SECTIONS = (("1", "clients", "Clients"), ("2", "dispatches", "Dispatches"), ("3", "reports", "Reports"))
+
+NAV_BINDINGS = [Binding(key, f"app.show('{mode}')", title) for key, mode, title in SECTIONS] + [
+    Binding("question_mark", "app.help", "Help"),
+]
+"""First in every full screen's keys, so the footer shows them first even at 80 columns."""
 
 
 def _nav(active: str) -> Content:

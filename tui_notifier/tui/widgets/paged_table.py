@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 
 from tui_notifier.core.clients import LAST_PAGE
 from tui_notifier.tui.widgets.background import BackgroundReads
+from tui_notifier.tui.widgets.columns import Column, FittedColumns
 
 
 class PageSource(Protocol):
@@ -35,8 +36,9 @@ class _Request:
     cursor: str = "keep"  # keep | top | bottom
 
 
-class PagedTable(BackgroundReads, DataTable):
-    """`columns` are (label, key, width); set `source` to show its first page."""
+class PagedTable(FittedColumns, BackgroundReads, DataTable):
+    """`columns` say which fit at which width (see widgets/columns.py); set `source` to show
+    its first page."""
 
     class PageChanged(Message):
         def __init__(self, table: "PagedTable"):
@@ -47,11 +49,11 @@ class PagedTable(BackgroundReads, DataTable):
         def control(self) -> "PagedTable":
             return self.table
 
-    def __init__(self, columns: Sequence[tuple[str, str, int | None]], **kwargs):
+    def __init__(self, columns: Sequence[Column], **kwargs):
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", True)
         super().__init__(**kwargs)
-        self._column_spec = list(columns)
+        self.init_columns(columns)
         self._source: PageSource | None = None
         self._generation = 0
         self._busy = False
@@ -62,8 +64,12 @@ class PagedTable(BackgroundReads, DataTable):
         self.loaded = False
 
     def on_mount(self) -> None:
-        for label, key, width in self._column_spec:
-            self.add_column(label, key=key, width=width)
+        self.fit_columns()
+
+    def columns_changed(self) -> None:
+        if self.rows_shown:
+            self._show(self.rows_shown, "keep")
+            self.move_cursor(row=min(self.refit_row, len(self.rows_shown) - 1), animate=False)
 
     @property
     def source(self) -> PageSource | None:
@@ -187,7 +193,7 @@ class PagedTable(BackgroundReads, DataTable):
         self.rows_shown = rows
         self.clear()
         for row in rows:
-            self.add_row(*source.cells(row), key=str(source.key(row)))
+            self.add_fitted_row(*source.cells(row), key=str(source.key(row)))
         if rows:
             if cursor == "top":
                 row_index = 0
