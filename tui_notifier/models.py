@@ -103,12 +103,28 @@ class Dispatch(BaseModel):
     updated_at = UTCTimestampField(default=utcnow)
     fanned_out_at = UTCTimestampField(null=True)
     finished_at = UTCTimestampField(null=True)
+    sender = pw.CharField(max_length=11, default="")
+    """The alpha name recipients see; empty means `gateway.alpha_name`."""
+    source = pw.UUIDField(null=True)
+    """The dispatch this one was cloned or resent from, if any."""
+    explicit_audience = pw.BooleanField(default=False)
+    """The audience is the clients listed in `DispatchRecipient`, not the filters (a resend)."""
 
     @property
     def window(self) -> str | None:
         if self.window_start and self.window_end:
             return f"{self.window_start}-{self.window_end}"
         return None
+
+
+class DispatchRecipient(BaseModel):
+    """One client of a dispatch whose audience is a list (a resend), not filters."""
+
+    dispatch = pw.ForeignKeyField(Dispatch, on_delete="CASCADE", index=False)
+    client = pw.ForeignKeyField(Client, on_delete="CASCADE")
+
+    class Meta:
+        primary_key = pw.CompositeKey("dispatch", "client")
 
 
 class MessageStatus:
@@ -211,7 +227,8 @@ class ConsumerHeartbeat(BaseModel):
     seen_at = UTCTimestampField(default=utcnow)
 
 
-ALL_MODELS = [Client, StopEntry, Dispatch, Message, Attempt, DeliveryReport, EngineLease, ConsumerHeartbeat]
+ALL_MODELS = [Client, StopEntry, Dispatch, DispatchRecipient, Message, Attempt, DeliveryReport, EngineLease,
+              ConsumerHeartbeat]
 
 
 class Checkpoint(BaseModel):

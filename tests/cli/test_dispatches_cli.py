@@ -186,3 +186,33 @@ def test_deleting_removes_the_dispatch(create, cli):
     assert cli("dispatches", "list", "--json").json() == []
     again = cli("dispatches", "delete", dispatch_id)
     assert again.code == 1 and "not found" in again.reason
+
+
+def test_clone_and_resend_print_the_new_dispatch(cli, db):
+    from tui_notifier.core.dispatches import create_dispatch
+    from tui_notifier.db import database
+    from tui_notifier.models import Client, Message
+    from tui_notifier.clock import utcnow
+
+    original = create_dispatch("2099-01-21T10:00Z", "2099-01-22T10:00Z", "Hi", sender="Shop", now=utcnow())
+    with database.atomic():
+        for number, status in enumerate(["sent", "failed", "timeout"], start=1):
+            client = Client.create(phone=f"7900000000{number}", operator_code="900")
+            Message.create(dispatch=original, client=client, phone=client.phone, status=status)
+
+    clone = cli("dispatches", "clone", str(original.id)[:8], "--json")
+    resend = cli("dispatches", "resend", str(original.id), "--status", "failed", "--start", "2099-02-01T10:00",
+                 "--end", "2099-02-02T10:00", "--json")
+    shown = cli("dispatches", "show", resend.json()["id"])
+
+    assert clone.code == 0 and clone.json()["source_id"] == str(original.id) and clone.json()["sender"] == "Shop"
+    assert resend.code == 0 and resend.json()["audience"] == "list"
+    assert f"the clients of a resend of {str(original.id)[:8]}" in shown.out
+    assert "matching now  1" in shown.out
+
+
+def test_a_bad_sender_fails_in_one_line_naming_it(cli, db):
+    result = cli("dispatches", "create", "--start", "2099-01-01T10:00", "--end", "2099-01-02T10:00",
+                 "--text", "x", "--sender", "Магазин")
+
+    assert result.code == 1 and "sender: must be 1-11 Latin letters" in result.reason

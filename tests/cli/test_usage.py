@@ -8,7 +8,7 @@ COMMANDS = [
     ["stoplist"], ["stoplist", "add"], ["stoplist", "remove"], ["stoplist", "list"], ["stoplist", "load"],
     ["dispatches"], ["dispatches", "create"], ["dispatches", "list"], ["dispatches", "show"],
     ["dispatches", "update"], ["dispatches", "preview"], ["dispatches", "pause"], ["dispatches", "resume"],
-    ["dispatches", "cancel"], ["dispatches", "delete"],
+    ["dispatches", "cancel"], ["dispatches", "delete"], ["dispatches", "clone"], ["dispatches", "resend"],
     ["report"], ["consumer"], ["sandbox-gateway"],
 ]
 

@@ -1,4 +1,4 @@
-"""`tui-notifier dispatches create|list|show|update|preview|pause|resume|cancel|delete`."""
+"""`tui-notifier dispatches create|clone|resend|list|show|update|preview|pause|resume|cancel|delete`."""
 from __future__ import annotations
 
 from tui_notifier.cli.output import print_fields, print_json, print_table
@@ -16,9 +16,30 @@ def register(subparsers) -> None:
                             description="Create a dispatch; prints its id alone (the whole dispatch with --json).")
     p.add_argument("--start", required=True, help=_TIME_HELP)
     p.add_argument("--end", required=True, help=_TIME_HELP)
-    p.add_argument("--text", required=True, help="the message text")
+    p.add_argument("--text", required=True, help="the message text; {first_name|fallback} placeholders allowed")
     _audience_options(p)
     p.set_defaults(handler=run_create)
+
+    p = commands.add_parser("clone", help="a new dispatch like this one",
+                            description="Create a dispatch with the text, audience, window and sender of "
+                                        "another; its times unless --start/--end are given. Prints the new id.")
+    p.add_argument("id")
+    p.add_argument("--start", help=_TIME_HELP + " (the dispatch's own time zone)")
+    p.add_argument("--end", help=_TIME_HELP + " (the dispatch's own time zone)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_clone)
+
+    p = commands.add_parser("resend", help="send the text again to the clients whose messages failed",
+                            description="Create a dispatch with the same text whose audience is exactly the "
+                                        "clients of the messages in the given statuses (not the filters "
+                                        "again). Prints the new id.")
+    p.add_argument("id")
+    p.add_argument("--status", default="failed,timeout", metavar="STATUSES",
+                   help="comma-separated, some of failed, timeout, cancelled (default failed,timeout)")
+    p.add_argument("--start", required=True, help=_TIME_HELP + " (the dispatch's own time zone)")
+    p.add_argument("--end", required=True, help=_TIME_HELP + " (the dispatch's own time zone)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_resend)
 
     p = commands.add_parser("update", help="change a dispatch (once started: only its end)")
     p.add_argument("id")
@@ -63,6 +84,9 @@ def _audience_options(p) -> None:
     p.add_argument("--tag", metavar="TAGS", help="tags, comma-separated (empty: all)")
     p.add_argument("--window", metavar="HH:MM-HH:MM",
                    help="send only inside this window of each client's local time (may wrap midnight)")
+    p.add_argument("--sender", metavar="NAME",
+                   help="the alpha name recipients see: 1-11 Latin letters, digits, spaces, . or - "
+                        "(default: gateway.alpha_name)")
     p.add_argument("--json", action="store_true", help="print the whole dispatch as JSON")
 
 
@@ -85,9 +109,25 @@ def run_create(args, ctx) -> int:
     ctx.open_database(wake_engine=True)
     dispatch = dispatches.create_dispatch(
         args.start, args.end, args.text, timezone=args.timezone or "UTC",
-        operator_codes=args.operator, tags=args.tag, window=args.window,
+        operator_codes=args.operator, tags=args.tag, window=args.window, sender=args.sender,
     )
     _print_dispatch(dispatch, args.json)
+    return 0
+
+
+def run_clone(args, ctx) -> int:
+    from tui_notifier.core import dispatches
+
+    ctx.open_database(wake_engine=True)
+    _print_dispatch(dispatches.clone_dispatch(args.id, start=args.start, end=args.end), args.json)
+    return 0
+
+
+def run_resend(args, ctx) -> int:
+    from tui_notifier.core import dispatches
+
+    ctx.open_database(wake_engine=True)
+    _print_dispatch(dispatches.resend_dispatch(args.id, args.start, args.end, statuses=args.status), args.json)
     return 0
 
 
@@ -98,6 +138,7 @@ def run_update(args, ctx) -> int:
     changes = {name: value for name, value in (
         ("start", args.start), ("end", args.end), ("text", args.text), ("timezone", args.timezone),
         ("operator_codes", args.operator), ("tags", args.tag), ("window", args.window),
+        ("sender", args.sender),
     ) if value is not None}
     dispatch = dispatches.update_dispatch(args.id, **changes)
     _print_dispatch(dispatch, args.json)
@@ -154,7 +195,8 @@ def run_show(args, ctx) -> int:
         ("end", local_time(dispatch.end_at, dispatch.timezone)),
         ("window", dispatch.window or "any time"),
         ("audience", audience_label(dispatch)),
-        ("matching now", dispatches.preview_audience(dispatch.operator_codes, dispatch.tags)),
+        ("matching now", dispatches.audience_count(dispatch)),
+        ("sender", dispatch.sender or "the gateway's alpha name"),
         ("text", dispatch.message_text),
         ("messages", report.total),
         *[(f"  {status}", n) for status, n in sorted(report.counts.items())],
@@ -190,6 +232,8 @@ def local_time(moment, timezone: str) -> str:
 
 
 def audience_label(dispatch) -> str:
+    if dispatch.explicit_audience:
+        return f"the clients of a resend of {str(dispatch.source)[:8]}" if dispatch.source else "a list of clients"
     parts = []
     if dispatch.operator_codes:
         parts.append("operators " + ",".join(dispatch.operator_codes))

@@ -7,6 +7,7 @@ the engine.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import uuid
 from typing import Callable, Iterable
 
@@ -19,7 +20,7 @@ from tui_notifier.core.clients import clean_operator_code, clean_tag, clean_time
 from tui_notifier.core.errors import NotFound, StateError, ValidationError, shown
 from tui_notifier.core.windows import parse_window
 from tui_notifier.db import database
-from tui_notifier.models import Client, Dispatch, DispatchStatus, Message, MessageStatus
+from tui_notifier.models import Client, Dispatch, DispatchRecipient, DispatchStatus, Message, MessageStatus
 
 MAX_TEXT_LENGTH = 2000
 
@@ -113,6 +114,36 @@ def clean_text(value) -> str:
     return value
 
 
+_SENDER = re.compile(r"[A-Za-z0-9 .\-]{1,11}")
+
+
+def clean_sender(value) -> str:
+    """An alpha name: 1-11 Latin letters, digits, spaces, `.` or `-`; empty for the gateway's own."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError("sender", f"expected text, got {type(value).__name__}")
+    if value.strip() == "":
+        return ""
+    if not _SENDER.fullmatch(value) or not any(ch.isalnum() for ch in value):
+        raise ValidationError("sender", f"must be 1-11 Latin letters, digits, spaces, . or -, got {shown(value)}")
+    return value
+
+
+def audience_of(dispatch: Dispatch):
+    """The clients a dispatch is for: its list (a resend) or its filters, the stop list left out."""
+    if dispatch.explicit_audience:
+        listed = DispatchRecipient.select(DispatchRecipient.client).where(DispatchRecipient.dispatch == dispatch.id)
+        return Client.select(Client.id).where(Client.id.in_(listed)
+                                              & Client.phone.not_in(stoplist.stopped_query()))
+    return audience_query(dispatch.operator_codes, dispatch.tags)
+
+
+def audience_count(dispatch: Dispatch) -> int:
+    """How many clients the dispatch would reach if it started now."""
+    return audience_of(dispatch).count()
+
+
 def audience_query(operator_codes: Iterable[str] = (), tags: Iterable[str] = ()):
     """Clients a filter matches (empty sets match everyone), the stop list left out."""
     query = Client.select(Client.id).where(Client.phone.not_in(stoplist.stopped_query()))
@@ -201,7 +232,7 @@ _NUMBER_TRIES = 5
 
 
 def dispatch_problems(start, end, text, timezone="UTC", operator_codes=None, tags=None,
-                      window=None, now: _dt.datetime | None = None) -> list[ValidationError]:
+                      window=None, now: _dt.datetime | None = None, sender=None) -> list[ValidationError]:
     """Every problem of a new dispatch's fields at once (a form shows them all together), in
     the order of the form; empty when `create_dispatch` would accept them."""
     now = now or utcnow()
@@ -223,13 +254,16 @@ def dispatch_problems(start, end, text, timezone="UTC", operator_codes=None, tag
     if clean is not None and codes is not None and tag_set is not None:
         check(templates.check_audience, clean, audience_query(codes, tag_set))
     check(parse_window, window)
+    check(clean_sender, sender)
     if start_at is not None and end_at is not None:
         check(_check_times, start_at, end_at, now)
     return problems
 
 
 def create_dispatch(start, end, text, timezone="UTC", operator_codes=None, tags=None,
-                    window=None, now: _dt.datetime | None = None) -> Dispatch:
+                    window=None, now: _dt.datetime | None = None, sender=None,
+                    recipients: Iterable[int] | None = None, source=None) -> Dispatch:
+    """A new scheduled dispatch; `recipients` (client ids) make its audience a list instead of filters."""
     now = now or utcnow()
     timezone = clean_timezone(timezone)
     fields = {
@@ -239,16 +273,24 @@ def create_dispatch(start, end, text, timezone="UTC", operator_codes=None, tags=
         "timezone": timezone,
         "operator_codes": clean_operator_codes(operator_codes),
         "tags": clean_tags(tags),
+        "sender": clean_sender(sender),
+        "source": source,
+        "explicit_audience": recipients is not None,
     }
     fields.update(_window_fields(window))
     _check_times(fields["start_at"], fields["end_at"], now)
     for attempt in range(_NUMBER_TRIES):
         try:
             with database.atomic():
-                templates.check_audience(fields["message_text"],
-                                         audience_query(fields["operator_codes"], fields["tags"]))
                 number = (Dispatch.select(fn.MAX(Dispatch.number)).scalar() or 0) + 1
                 dispatch = Dispatch.create(created_at=now, updated_at=now, number=number, **fields)
+                if recipients is not None:
+                    rows = [(dispatch.id, client_id) for client_id in dict.fromkeys(recipients)]
+                    for first in range(0, len(rows), 500):
+                        DispatchRecipient.insert_many(
+                            rows[first:first + 500], fields=[DispatchRecipient.dispatch, DispatchRecipient.client]
+                        ).execute()
+                templates.check_audience(fields["message_text"], audience_of(dispatch))
                 audit.record("create", "dispatch", dispatch.id, _described(fields))
             break
         except IntegrityError:
@@ -256,6 +298,39 @@ def create_dispatch(start, end, text, timezone="UTC", operator_codes=None, tags=
                 raise
     _notify(dispatch, "created")
     return dispatch
+
+
+def clone_dispatch(dispatch_id, start=None, end=None, now: _dt.datetime | None = None) -> Dispatch:
+    """A new dispatch like this one (text, audience, window, sender); its times unless new ones are given."""
+    original = get_dispatch(dispatch_id)
+    recipients = None
+    if original.explicit_audience:
+        recipients = [c for (c,) in DispatchRecipient.select(DispatchRecipient.client)
+                      .where(DispatchRecipient.dispatch == original.id).tuples()]
+    return create_dispatch(original.start_at if start is None else start, original.end_at if end is None else end,
+                           original.message_text, timezone=original.timezone,
+                           operator_codes=original.operator_codes, tags=original.tags, window=original.window,
+                           now=now, sender=original.sender, recipients=recipients, source=original.id)
+
+
+RESENDABLE = (MessageStatus.FAILED, MessageStatus.TIMEOUT, MessageStatus.CANCELLED)
+
+
+def resend_dispatch(dispatch_id, start, end, statuses=(MessageStatus.FAILED, MessageStatus.TIMEOUT),
+                    now: _dt.datetime | None = None) -> Dispatch:
+    """A new dispatch with the same text for exactly the clients whose messages ended in `statuses`."""
+    original = get_dispatch(dispatch_id)
+    wanted = _split(statuses, "status")
+    unknown = [status for status in wanted if status not in RESENDABLE]
+    if unknown or not wanted:
+        raise ValidationError("status", f"must be some of {', '.join(RESENDABLE)}, got {shown(','.join(unknown))}")
+    clients = [c for (c,) in Message.select(Message.client).where(
+        (Message.dispatch == original.id) & Message.status.in_(wanted) & Message.client.is_null(False)
+    ).order_by(Message.id).tuples()]
+    if not clients:
+        raise ValidationError("status", f"dispatch {original.id} has no message that is {' or '.join(wanted)}")
+    return create_dispatch(start, end, original.message_text, timezone=original.timezone, window=original.window,
+                           now=now, sender=original.sender, recipients=clients, source=original.id)
 
 
 def _window_fields(window) -> dict:
@@ -279,11 +354,12 @@ _UNSET = object()
 _LOCKED_ONCE_STARTED = {
     "start_at": "start", "message_text": "text", "operator_codes": "operator codes",
     "tags": "tags", "window_start": "window", "window_end": "window", "timezone": "timezone",
+    "sender": "sender",
 }
 
 
 def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timezone=_UNSET,
-                    operator_codes=_UNSET, tags=_UNSET, window=_UNSET,
+                    operator_codes=_UNSET, tags=_UNSET, window=_UNSET, sender=_UNSET,
                     now: _dt.datetime | None = None) -> Dispatch:
     """Change a dispatch; once started only its end may move (a field given unchanged is no change)."""
     now = now or utcnow()
@@ -305,6 +381,8 @@ def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timez
             fields["tags"] = clean_tags(tags)
         if window is not _UNSET:
             fields.update(_window_fields(window))
+        if sender is not _UNSET:
+            fields["sender"] = clean_sender(sender)
         changed_locked = sorted({
             label for name, label in _LOCKED_ONCE_STARTED.items()
             if name in fields and fields[name] != getattr(dispatch, name)
@@ -316,9 +394,8 @@ def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timez
             )
         _check_times(fields.get("start_at", dispatch.start_at), fields.get("end_at", dispatch.end_at), now)
         if {"message_text", "operator_codes", "tags"} & fields.keys():
-            templates.check_audience(fields.get("message_text", dispatch.message_text),
-                                     audience_query(fields.get("operator_codes", dispatch.operator_codes),
-                                                    fields.get("tags", dispatch.tags)))
+            proposed = Dispatch(**{**dispatch.__data__, **fields})
+            templates.check_audience(proposed.message_text, audience_of(proposed))
         changed = {name: value for name, value in fields.items() if value != getattr(dispatch, name)}
         fields["updated_at"] = now
         Dispatch.update(**fields).where(Dispatch.id == dispatch.id).execute()

@@ -57,6 +57,9 @@ class DispatchReport:
             "tags": list(d.tags),
             "counts": {status: self.counts.get(status, 0) for status in MessageStatus.ALL},
             "total": self.total,
+            "sender": d.sender,
+            "source_id": str(d.source) if d.source else None,
+            "audience": "list" if d.explicit_audience else "filters",
         }
 
 

@@ -21,7 +21,7 @@ import peewee as pw
 import pytz
 
 from tui_notifier.clock import utcnow
-from tui_notifier.core.dispatches import audience_query
+from tui_notifier.core.dispatches import audience_of
 from tui_notifier.core.windows import Window, parse_window
 from tui_notifier.db import database
 from tui_notifier.models import (
@@ -145,7 +145,7 @@ def _insert_messages(dispatch: Dispatch, now: _dt.datetime) -> int:
     Without a window every message is due now. With one, clients in zones where it is
     closed get their zone's next opening, so the claim's index range skips them.
     """
-    audience = audience_query(dispatch.operator_codes, dispatch.tags)
+    audience = audience_of(dispatch)
     now_ms = to_millis(now)
     window = parse_window(dispatch.window)
     due: pw.Node = pw.Value(now_ms)
