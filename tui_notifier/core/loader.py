@@ -329,7 +329,7 @@ def _existing(phones: list[str]) -> dict[str, tuple]:
 
 def _attributes(stored) -> dict:
     """Attributes as read by raw SQL: JSON text on SQLite, already decoded by the PostgreSQL driver."""
-    if not stored:
+    if not stored or stored == "{}":
         return {}
     return json.loads(stored) if isinstance(stored, (str, bytes)) else stored
 
@@ -355,5 +355,5 @@ def _write(rows: list[tuple], on_conflict: str) -> None:
         sql = _statements[key] = query.returning().sql()[0]
     params = []
     for phone, code, tag, zone, attributes in rows:
-        params += (phone, code, tag, zone, json.dumps(attributes, ensure_ascii=False))
+        params += (phone, code, tag, zone, json.dumps(attributes, ensure_ascii=False) if attributes else "{}")
     database.execute_sql(sql, params)
