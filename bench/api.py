@@ -38,7 +38,7 @@ def serve(db: str, threads: int) -> None:
     from tui_notifier.api.server import make_server, serve as run
     from tui_notifier.db import close_database, open_database
 
-    open_database(db)
+    open_database(db, pool=threads)
     close_database()
 
     class Bare:

@@ -59,9 +59,9 @@ def build(path: Path, messages: int, dispatches: int) -> float:
     with database.atomic():
         database.execute_sql(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
-            "INSERT INTO client (id, phone, operator_code, tag, timezone) "
+            "INSERT INTO client (id, phone, operator_code, tag, timezone, attributes) "
             "SELECT i, printf('79%09d', i), printf('9%02d', i % 30), 'group-' || (i % 50), "
-            "CASE i % 3 WHEN 0 THEN 'UTC' WHEN 1 THEN 'Europe/Moscow' ELSE 'Asia/Vladivostok' END FROM n",
+            "CASE i % 3 WHEN 0 THEN 'UTC' WHEN 1 THEN 'Europe/Moscow' ELSE 'Asia/Vladivostok' END, '{}' FROM n",
             (clients,),
         )
         Dispatch.insert_many([

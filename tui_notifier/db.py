@@ -32,17 +32,29 @@ def is_postgres(url: str) -> bool:
     return urlparse(url).scheme in ("postgres", "postgresql", "postgresext")
 
 
-def make_database(url: str) -> peewee.Database:
-    """A peewee database for a file path, `sqlite:///path` or `postgresql://...`."""
+def is_sqlite(db) -> bool:
+    return isinstance(db, peewee.SqliteDatabase)
+
+
+def make_database(url: str, pool: int = 0) -> peewee.Database:
+    """A peewee database for a file path, `sqlite:///path` or `postgresql://...`.
+
+    With `pool`, up to that many connections are kept open between uses (a server whose
+    threads each open and close one per request): closing hands it back, so a request pays no
+    connect, and SQLite no WAL checkpoint when the last connection closes."""
     scheme = urlparse(url).scheme
     if scheme in ("", "sqlite") or len(scheme) == 1:
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url
         if path != ":memory:":
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             path = str(Path(path).expanduser())
-        return peewee.SqliteDatabase(
-            path, timeout=15, lock_type="IMMEDIATE", returning_clause=True, pragmas=SQLITE_PRAGMAS
-        )
+        options = dict(timeout=15, lock_type="IMMEDIATE", returning_clause=True, pragmas=SQLITE_PRAGMAS)
+        if pool:
+            from playhouse.pool import PooledSqliteDatabase
+
+            return PooledSqliteDatabase(path, max_connections=pool, stale_timeout=600,
+                                        check_same_thread=False, **options)
+        return peewee.SqliteDatabase(path, **options)
     if is_postgres(url):
         try:
             import psycopg2  # noqa: F401
@@ -50,16 +62,20 @@ def make_database(url: str) -> peewee.Database:
             raise DatabaseError(
                 "PostgreSQL needs a driver: pip install 'tui_notifier[postgres]'"
             ) from None
-        return connect_url(url.replace("postgres://", "postgresql://", 1))
+        url = url.replace("postgres://", "postgresql://", 1)
+        if pool:
+            return connect_url(url.replace("postgresql://", "postgresql+pool://", 1), max_connections=pool,
+                               stale_timeout=600)
+        return connect_url(url)
     raise DatabaseError(f"unsupported database URL {url!r}: use a file path, sqlite:/// or postgresql://")
 
 
-def open_database(url: str) -> peewee.Database:
+def open_database(url: str, pool: int = 0) -> peewee.Database:
     """Bind the models to `url` and make any missing tables and columns (columns first, so the
     indexes made on them find them). Safe to call again."""
     from tui_notifier import models
 
-    real = make_database(url)
+    real = make_database(url, pool)
     if database.obj is not None:
         database.obj.close()
     database.initialize(real)

@@ -2,6 +2,7 @@
 token auth, a bounded body, and every error in the seed systems' JSON shapes."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import falcon
@@ -9,7 +10,7 @@ import falcon
 from tui_notifier.api import errors
 from tui_notifier.api.routes import ROUTES, WRITES, Route
 from tui_notifier.core import audit, tokens
-from tui_notifier.db import close_database, database
+from tui_notifier.db import close_database, database, is_sqlite
 
 DEFAULT_MAX_BODY = 1024 * 1024
 
@@ -30,6 +31,25 @@ class DatabaseConnection:
 
     def process_response(self, req, resp, resource, req_succeeded):
         close_database()
+
+
+class OneWriterAtATime:
+    """SQLite takes one writer at a time and makes the others poll for the lock with growing
+    sleeps; queueing this process's writing requests on a lock hands the database straight
+    from one to the next. (PostgreSQL writes concurrently: no lock there.)"""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+
+    def process_resource(self, req, resp, resource, params):
+        if req.method in WRITES and resource is not None and is_sqlite(database.obj):
+            self.lock.acquire()
+            req.context.writing = True
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        if getattr(req.context, "writing", False):
+            req.context.writing = False
+            self.lock.release()
 
 
 class BodyLimit:
@@ -93,7 +113,7 @@ class Endpoint:
 
 def make_app(options: ApiOptions = ApiOptions()) -> falcon.App:
     app = falcon.App(middleware=[BodyLimit(options.max_body_size), DatabaseConnection(),
-                                 TokenAuth(options.auth)])
+                                 TokenAuth(options.auth), OneWriterAtATime()])
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     for route in ROUTES:

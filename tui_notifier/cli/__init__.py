@@ -30,12 +30,13 @@ class Context:
         self.config = config
         self._opened = False
 
-    def open_database(self, wake_engine: bool = False) -> None:
-        """Open the configured database; with `wake_engine`, dispatch changes reach the consumer."""
+    def open_database(self, wake_engine: bool = False, pool: int = 0) -> None:
+        """Open the configured database; with `wake_engine`, dispatch changes reach the consumer;
+        `pool` keeps that many connections open for a server's threads."""
         if not self._opened:
             from tui_notifier.db import open_database
 
-            open_database(self.config.database_url)
+            open_database(self.config.database_url, pool)
             self._opened = True
         if wake_engine and importlib.util.find_spec("tui_notifier.delivery.service"):
             from tui_notifier.delivery import service

@@ -35,9 +35,10 @@ def run(args, ctx) -> int:
     port = cfg.port if args.port is None else args.port
     options = ApiOptions(auth=not args.no_auth and cfg.auth == "token", max_body_size=cfg.max_body_size)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.open_database(wake_engine=True)
+    threads = args.threads or cfg.threads
+    ctx.open_database(wake_engine=True, pool=threads)
     try:
-        server = make_server(host, port, args.threads or cfg.threads, options)
+        server = make_server(host, port, threads, options)
     except ServeError as exc:
         raise Failure(str(exc)) from None
 

@@ -152,15 +152,13 @@ def add_client(phone, operator_code=None, tag=None, timezone=None, attributes=No
         {"phone": phone, "operator_code": operator_code, "tag": tag, "timezone": timezone,
          "attributes": attributes}
     )
-    with database.atomic():
-        if Client.select().where(Client.phone == clean["phone"]).exists():
-            raise _phone_taken(clean["phone"])
-        try:
+    try:
+        with database.atomic():
             client = Client.create(**clean)
-        except pw.IntegrityError:
-            raise _phone_taken(clean["phone"]) from None
-        audit.record("create", "client", client.id, _described(clean))
-        return client
+            audit.record("create", "client", client.id, _described(clean))
+    except pw.IntegrityError:
+        raise _phone_taken(clean["phone"]) from None
+    return client
 
 
 def _described(fields: dict) -> str:

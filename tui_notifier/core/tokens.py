@@ -5,9 +5,11 @@ lets a request be checked with one indexed lookup.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 
 import peewee as pw
 
@@ -59,8 +61,40 @@ def revoke_token(name: str) -> None:
         audit.record("revoke", "token", name)
 
 
-def check_token(text: str) -> ApiToken | None:
-    """The token whose text this is, or None."""
+@dataclass(frozen=True)
+class Holder:
+    """Who a request's token names, and whether it may write."""
+
+    name: str
+    read_only: bool
+
+
+_LOOKUP: dict[type, str] = {}
+USED_EVERY = _dt.timedelta(minutes=1)
+"""`last_used_at` is written at most this often, so reads stay reads."""
+
+
+def _lookup_sql() -> str:
+    """The lookup's SQL, built once per kind of database: it runs on every API request."""
+    kind = type(database.obj)
+    if kind not in _LOOKUP:
+        query = ApiToken.select(ApiToken.id, ApiToken.name, ApiToken.read_only, ApiToken.last_used_at) \
+            .where(ApiToken.digest == "")
+        _LOOKUP[kind] = query.sql()[0]
+    return _LOOKUP[kind]
+
+
+def check_token(text: str) -> Holder | None:
+    """Who holds the token whose text this is, or None."""
     if not text:
         return None
-    return ApiToken.get_or_none(ApiToken.digest == digest(text))
+    row = database.execute_sql(_lookup_sql(), (digest(text),)).fetchone()
+    if row is None:
+        return None
+    token_id, name, read_only, last_used = row
+    now = utcnow()
+    last_used = ApiToken.last_used_at.python_value(last_used)
+    if last_used is None or now - last_used > USED_EVERY:
+        with database.atomic():
+            ApiToken.update(last_used_at=now).where(ApiToken.id == token_id).execute()
+    return Holder(name, bool(read_only))
