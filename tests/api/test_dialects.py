@@ -21,7 +21,7 @@ def test_seed002_clients_verbatim_and_with_a_real_time_zone(api):
     answer = api.post("/api/v1/clients/", body)
     assert answer.status == 201
     assert answer.json() == {"id": answer.json()["id"], "phone": "78218173218", "operator_code": "123",
-                             "tag": None, "timezone": "Europe/Moscow"}
+                             "tag": None, "timezone": "Europe/Moscow", "attributes": {}}
     path = f"/api/v1/clients/{answer.json()['id']}"
     assert api.send("PUT", path, {**body, "tag": "VIP"}).json()["tag"] == "VIP"
     assert api.send("DELETE", path).status == 204
@@ -72,7 +72,7 @@ def test_seed003_clients_form_encoded_as_curl_sends_them(api):
     assert made.status == 201
     body = made.json()
     assert body == {"id": body["id"], "phone_number": "79774053329", "operator_code": "977", "tag": None,
-                    "timezone": "UTC"}
+                    "timezone": "UTC", "attributes": {}}
     patched = api.form("PATCH", f"/Clients/{body['id']}/", SEED003_CLIENT_PATCH)
     assert patched.status == 200 and patched.json()["phone_number"] == "79774053328"
     duplicate = api.form("POST", "/Clients/", SEED003_CLIENT_PATCH)

@@ -108,7 +108,7 @@ def test_clients_crud_and_a_duplicate_phone(api):
     assert made.status == 201
     body = made.json()
     assert body == {"id": body["id"], "phone": "79001234567", "operator_code": "900", "tag": "vip",
-                    "timezone": "UTC"}
+                    "timezone": "UTC", "attributes": {}}
     assert made.headers["Location"].endswith(f"/api/v1/clients/{body['id']}/")
     twice = api.post("/api/v1/clients/", {"phone": "89001234567"})
     assert twice.status == 400 and list(twice.json()) == ["phone"]
@@ -142,3 +142,13 @@ def test_message_statuses_come_with_their_counts(api):
 
 def test_health(api):
     assert api.get("/api/v1/health/").json() == {"status": "ok", "database": "ok"}
+
+
+def test_client_attributes_and_a_dispatch_sender_go_through(api):
+    made = api.post("/api/v1/clients/", {"phone": "79001234567", "attributes": {"name": "Анна"}})
+    assert made.status == 201 and made.json()["attributes"] == {"name": "Анна"}
+    patched = api.send("PATCH", f"/api/v1/clients/{made.json()['id']}/", {"attributes": {"name": "Ann"}})
+    assert patched.json()["attributes"] == {"name": "Ann"}
+    dispatch = create(api, sender="Shop")
+    assert dispatch["sender"] == "Shop"
+    assert api.post("/api/v1/dispatches/", {**FUTURE, "sender": "a" * 40}).status == 400

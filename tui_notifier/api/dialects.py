@@ -58,48 +58,47 @@ class Dialect:
                 out[api_name] = given[api_name]
             else:
                 out[api_name] = self.filter_out(list(values))
-        out.update({
-            "uuid" if self.by_number else "number": str(dispatch.id) if self.by_number else dispatch.number,
-            "timezone": dispatch.timezone,
-            "window": dispatch.window,
-        })
         if self.by_number:
-            out["status"] = str(dispatch.status)
-        out["status_reason"] = dispatch.status_reason
+            out.update(uuid=str(dispatch.id), status=str(dispatch.status))
+        else:
+            out["number"] = dispatch.number
+        out.update(timezone=dispatch.timezone, window=dispatch.window, sender=dispatch.sender or None,
+                   status_reason=dispatch.status_reason)
         return out
 
     def client_out(self, client) -> dict:
         names = {core: api for api, core in self.client_fields.items()}
         return {"id": client.id, names["phone"]: client.phone, "operator_code": client.operator_code,
-                "tag": client.tag or None, "timezone": client.timezone}
+                "tag": client.tag or None, "timezone": client.timezone, "attributes": client.attributes or {}}
 
     def rename(self, core_field: str) -> str:
         return self.core_names.get(core_field, core_field)
 
 
-_CLIENT = {"phone": "phone", "operator_code": "operator_code", "tag": "tag", "timezone": "timezone"}
+_CLIENT = {"phone": "phone", "operator_code": "operator_code", "tag": "tag", "timezone": "timezone",
+           "attributes": "attributes"}
 
 V1 = Dialect(
     "v1",
     dispatch_fields={"timezone": "timezone", "start_datetime": "start", "end_datetime": "end",
                      "message_text": "text", "filter_mobile_operator_code": "operator_codes",
-                     "filter_tag": "tags", "window": "window"},
+                     "filter_tag": "tags", "window": "window", "sender": "sender"},
     client_fields=_CLIENT, by_number=False, echo_filters=True,
 )
 MAILINGS = Dialect(
     "mailings",
     dispatch_fields={"start_time": "start", "text": "text", "client_operator_code_filter": "operator_codes",
                      "client_tag_filter": "tags", "end_time": "end", "timezone": "timezone",
-                     "window": "window"},
+                     "window": "window", "sender": "sender"},
     client_fields=_CLIENT, by_number=True,
 )
 SEED003 = Dialect(
     "seed003",
     dispatch_fields={"datetime_start": "start", "datetime_end": "end", "message_text": "text",
                      "filter_tag": "tags", "filter_op_codes": "operator_codes", "timezone": "timezone",
-                     "window": "window"},
+                     "window": "window", "sender": "sender"},
     client_fields={"phone_number": "phone", "operator_code": "operator_code", "tag": "tag",
-                   "timezone": "timezone"},
+                   "timezone": "timezone", "attributes": "attributes"},
     by_number=True, empty_filter="",
 )
 

@@ -28,6 +28,8 @@ FILTER_IN = {"description": "a code, a comma list, a JSON list, reference ids fr
              "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": ["string", "integer"]}},
                        {"type": "integer"}, {"type": "null"}]}
 FILTER_OUT = {"anyOf": [{"type": "string"}, {"type": "array"}, {"type": "null"}]}
+ATTRIBUTES = {"type": "object", "additionalProperties": {"type": "string"},
+              "description": "name -> text, for placeholders in a message"}
 DISPATCH_STATUS = {"type": "string", "enum": [str(s) for s in DispatchStatus.ALL]}
 MESSAGE_STATUS = {"type": "string", "enum": [str(s) for s in MessageStatus.ALL]}
 
@@ -51,10 +53,11 @@ def _dispatch_schemas(prefix: str, start: str, end: str, text: str, codes: str, 
     id_schema = {"type": "integer"} if by_number else {"type": "string", "format": "uuid"}
     body = {"timezone": _nullable("string", description="a pytz time zone (default UTC)"),
             start: TIME_IN, end: TIME_IN, text: {"type": "string"}, codes: FILTER_IN, tags: FILTER_IN,
-            "window": _nullable("string", description="HH:MM-HH:MM in each client's local time")}
+            "window": _nullable("string", description="HH:MM-HH:MM in each client's local time"),
+            "sender": _nullable("string", description="the sender name shown on the phone")}
     out = {"id": id_schema, "status": DISPATCH_STATUS, start: TIME_OUT, end: TIME_OUT, text: {"type": "string"},
            codes: FILTER_OUT, tags: FILTER_OUT, "timezone": {"type": "string"}, "window": _nullable("string"),
-           "status_reason": {"type": "string"},
+           "status_reason": {"type": "string"}, "sender": _nullable("string"),
            ("uuid" if by_number else "number"): {"type": "string"} if by_number else _nullable("integer")}
     return {
         f"{prefix}_dispatch": _object(out, ["id", "status", start, end, text, codes, tags]),
@@ -67,9 +70,9 @@ def _dispatch_schemas(prefix: str, start: str, end: str, text: str, codes: str, 
 def _client_schemas(prefix: str, phone: str) -> dict:
     body = {phone: {"type": "string", "description": "7XXXXXXXXXX, 8XXXXXXXXXX or +7 ..."},
             "operator_code": _nullable("string", description="3 digits; from the phone when absent"),
-            "tag": _nullable("string"), "timezone": _nullable("string")}
+            "tag": _nullable("string"), "timezone": _nullable("string"), "attributes": ATTRIBUTES}
     out = {"id": {"type": "integer"}, phone: {"type": "string"}, "operator_code": {"type": "string"},
-           "tag": _nullable("string"), "timezone": {"type": "string"}}
+           "tag": _nullable("string"), "timezone": {"type": "string"}, "attributes": ATTRIBUTES}
     return {f"{prefix}_client": _object(out, list(out)), f"{prefix}_client_in": _object(body, [phone]),
             f"{prefix}_client_patch": _object(body), f"{prefix}_client_page": _page(f"{prefix}_client")}
 
