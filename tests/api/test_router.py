@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tui_notifier.api.dialects import wire
 from tui_notifier.core import clients, dispatches, lookups
 from tui_notifier.db import database
 from tui_notifier.models import Attempt, Message, MessageStatus
@@ -136,7 +137,7 @@ def test_lookups_have_stable_reference_ids(api, path, field):
 
 def test_message_statuses_come_with_their_counts(api):
     statuses = api.get("/api/v1/message-statuses/").json()
-    assert [s["code"] for s in statuses["results"]] == [str(s) for s in MessageStatus.ALL]
+    assert [s["code"] for s in statuses["results"]] == [wire(s) for s in MessageStatus.ALL]
     assert all(s["count"] == 0 for s in statuses["results"])
 
 

@@ -17,6 +17,12 @@ from tui_notifier.core.dispatches import DISPATCH_REQUIRED
 REQUIRED = "This field is required."
 
 
+def wire(status) -> str:
+    """A status as the API spells it: the core's name, whether the core keeps it as plain text
+    or as a str enum."""
+    return getattr(status, "value", status)
+
+
 @dataclass(frozen=True)
 class Dialect:
     name: str
@@ -46,7 +52,7 @@ class Dialect:
         names = {core: api for api, core in self.dispatch_fields.items()}
         out = {"id": self.dispatch_id(dispatch)}
         if not self.by_number:
-            out["status"] = str(dispatch.status)
+            out["status"] = wire(dispatch.status)
         out.update({
             names["start"]: isoformat_z(dispatch.start_at),
             names["end"]: isoformat_z(dispatch.end_at),
@@ -59,7 +65,7 @@ class Dialect:
             else:
                 out[api_name] = self.filter_out(list(values))
         if self.by_number:
-            out.update(uuid=str(dispatch.id), status=str(dispatch.status))
+            out.update(uuid=str(dispatch.id), status=wire(dispatch.status))
         else:
             out["number"] = dispatch.number
         out.update(timezone=dispatch.timezone, window=dispatch.window, sender=dispatch.sender or None,

@@ -6,7 +6,7 @@ import falcon
 
 from tui_notifier.api.bodies import Page, read_body
 from tui_notifier.api.dialects import (FILTER_KINDS, Dialect, client_changes, dispatch_changes,
-                                       filter_values)
+                                       filter_values, wire)
 from tui_notifier.api.errors import FieldErrors, field_errors
 from tui_notifier.clock import isoformat_z
 from tui_notifier.core import clients, dispatches, lookups, reports
@@ -114,7 +114,7 @@ def dispatch_preview(req, resp, dialect: Dialect, **params):
 
 def message_json(message) -> dict:
     return {"id": message.id, "dispatch": str(message.dispatch_id), "client": message.client_id,
-            "phone": message.phone, "status": str(message.status), "attempts": message.attempts,
+            "phone": message.phone, "status": wire(message.status), "attempts": message.attempts,
             "created_at": isoformat_z(message.created_at), "sent_at": isoformat_z(message.sent_at),
             "next_attempt_at": isoformat_z(message.next_attempt_at), "last_error": message.last_error,
             "provider_id": message.provider_id}
@@ -132,7 +132,7 @@ def message_show(req, resp, dialect: Dialect, message_id: int, **params):
     history = reports.message_history(message_id)
     body = message_json(history.message)
     body["attempt_log"] = [
-        {"at": isoformat_z(a.at), "outcome": str(a.outcome), "http_status": a.http_status,
+        {"at": isoformat_z(a.at), "outcome": wire(a.outcome), "http_status": a.http_status,
          "error": a.error, "latency_ms": a.latency_ms} for a in history.attempts]
     body["delivery_reports"] = [
         {"status": r.status, "substatus": r.substatus, "provider_status": r.provider_status,
@@ -222,7 +222,7 @@ def client_delete(req, resp, dialect: Dialect, client_id: int, **params):
 
 def _lookup_entries(kind: str) -> list[dict]:
     if kind == "message_status":
-        return [{"id": str(lookups.reference_id(kind, s)), "code": s, "count": n}
+        return [{"id": str(lookups.reference_id(kind, s)), "code": wire(s), "count": n}
                 for s, n in lookups.message_statuses()]
     values = lookups.operator_codes() if kind == "operator_code" else lookups.tags()
     return [{"id": str(lookups.reference_id(kind, v)), "code": v} for v in values]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tui_notifier import __version__
+from tui_notifier.api.dialects import wire
 from tui_notifier.api.routes import ROUTES, WRITES, Op, Route
 from tui_notifier.models import DispatchStatus, MessageStatus
 
@@ -30,8 +31,8 @@ FILTER_IN = {"description": "a code, a comma list, a JSON list, reference ids fr
 FILTER_OUT = {"anyOf": [{"type": "string"}, {"type": "array"}, {"type": "null"}]}
 ATTRIBUTES = {"type": "object", "additionalProperties": {"type": "string"},
               "description": "name -> text, for placeholders in a message"}
-DISPATCH_STATUS = {"type": "string", "enum": [str(s) for s in DispatchStatus.ALL]}
-MESSAGE_STATUS = {"type": "string", "enum": [str(s) for s in MessageStatus.ALL]}
+DISPATCH_STATUS = {"type": "string", "enum": [wire(s) for s in DispatchStatus.ALL]}
+MESSAGE_STATUS = {"type": "string", "enum": [wire(s) for s in MessageStatus.ALL]}
 
 
 def _object(properties: dict, required=(), extra: bool = True) -> dict:
