@@ -53,6 +53,7 @@ def test_the_create_help_names_its_options(cli):
         ["dispatches", "list", "--status", "sleeping"],
         ["dispatches", "show"],
         ["report", "--page", "first"],
+        ["report", "0000", "--messages", "--status", "bogus"],
         ["report", "--page", "0"],
         ["report", "--page-size", "-5"],
         ["clients", "list", "--limit", "0"],

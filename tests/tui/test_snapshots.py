@@ -204,7 +204,8 @@ def test_composer_at_80x24_with_every_problem_at_once(snap_compare, tui_config):
         screen.query_one("#window", Input).value = "9-5"
 
     assert snap_compare(make_app(tui_config), terminal_size=SMALL,
-                        run_before=prepared(keys("2"), keys("n"), fill, keys("ctrl+s")))
+                        run_before=prepared(keys("2"), keys("n"), fill, keys("ctrl+s"),
+                                            lambda pilot: pilot.app.screen.query_one("#start", Input).focus()))
 
 
 def test_composer_for_a_started_dispatch_at_80x24(snap_compare, tui_config):
@@ -244,3 +245,10 @@ def test_message_history_at_80x24(snap_compare, tui_config):
 def test_help_at_80x24(snap_compare, tui_config):
     seed_reports()
     assert snap_compare(make_app(tui_config), terminal_size=SMALL, run_before=prepared(keys("2"), keys("f1")))
+
+
+def test_quit_with_work_in_flight_at_80x24(snap_compare, tui_config):
+    from tui_notifier.tui.screens.quit import QuitScreen
+
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(lambda pilot: pilot.app.push_screen(QuitScreen(2, 1))))

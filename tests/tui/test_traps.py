@@ -183,3 +183,40 @@ async def test_help_tells_statuses_the_flow_and_the_keys_of_the_screen_in_view(t
         assert isinstance(app.screen, ClientFormScreen)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen), "F1 works inside a dialog too"
+
+
+async def test_a_dispatch_whose_window_is_closed_says_it_waits_for_it(tui_config):
+    import datetime as dt
+
+    from tests.tui.conftest import NOW, dispatch_uuid
+    from tui_notifier.models import Dispatch, Message
+
+    clients = seed_clients(4)
+    hour = dt.timedelta(hours=1)
+    night = Dispatch.create(id=dispatch_uuid(9), start_at=NOW - hour, end_at=NOW + 24 * hour,
+                            message_text="At night", window_start="01:00", window_end="02:00",
+                            status="running", fanned_out_at=NOW - hour, created_at=NOW - hour,
+                            updated_at=NOW - hour)
+    for client in clients:
+        Message.create(dispatch=night, client=client, phone=client.phone, timezone="UTC",
+                       status="created", created_at=NOW - hour, next_attempt_at=NOW - hour)
+    app = make_app(tui_config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3")
+        await settle(pilot, 3)
+        assert "waiting for the send window (01:00-02:00" in rendered(app.screen, "#rate-line")
+        row = app.screen.query_one("#reports-table", DataTable).get_row_at(0)
+        assert "window" in [c.plain for c in row]
+
+
+async def test_toasts_on_reports_stay_clear_of_the_detail_panel(tui_config):
+    seed_reports()
+    app = make_app(tui_config)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        app.notify("Something happened that takes a few words to say.", title="Note", markup=False)
+        await pilot.pause(0.3)
+        toast = app.screen.query_one("Toast")
+        detail = app.screen.query_one("#report-detail")
+        assert not toast.region.overlaps(detail.region)

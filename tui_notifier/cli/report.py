@@ -5,6 +5,7 @@ import sys
 
 from tui_notifier.cli import Failure
 from tui_notifier.cli.output import count_arg, print_json, print_table
+from tui_notifier.models import MessageStatus
 
 
 def register(subparsers) -> None:
@@ -17,7 +18,8 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true",
                    help="the report API's shape: a list for all, one object for one dispatch")
     p.add_argument("--messages", action="store_true", help="with ID: list the dispatch's messages")
-    p.add_argument("--status", help="with --messages: only messages in this status")
+    p.add_argument("--status", choices=MessageStatus.ALL, metavar="STATUS",
+                   help="with --messages: only messages in this status (" + ", ".join(MessageStatus.ALL) + ")")
     p.add_argument("--page", type=count_arg(1), default=1, help="with --messages: page number (from 1)")
     p.add_argument("--page-size", type=count_arg(1), default=50)
     p.add_argument("--format", choices=("table", "csv"), default="table",

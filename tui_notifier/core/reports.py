@@ -15,6 +15,8 @@ import peewee as pw
 from tui_notifier.clock import isoformat_z
 from tui_notifier.core.dispatches import get_dispatch
 from tui_notifier.core.errors import NotFound
+from tui_notifier.core.sending import open_zones
+from tui_notifier.core.windows import parse_window
 from tui_notifier.models import (Attempt, DeliveryReport, Dispatch, DispatchStatus, Message, MessageStatus,
                                  to_millis)
 
@@ -185,3 +187,18 @@ def sends_per_second_of(dispatch_ids, now, seconds: int = 60) -> dict:
 
 def _uuid_of(dispatch_id) -> uuid.UUID:
     return dispatch_id if isinstance(dispatch_id, uuid.UUID) else uuid.UUID(str(dispatch_id))
+
+
+def waiting_for_window(report: DispatchReport, now) -> bool:
+    """A running dispatch with messages waiting and a send window that is closed now for every
+    one of them: nothing goes out until it opens, and the faces say so."""
+    d = report.dispatch
+    if d.status != DispatchStatus.RUNNING or not d.window or not report.count(MessageStatus.CREATED):
+        return False
+    if report.count(MessageStatus.SENDING):
+        return False
+    opened, _closed = open_zones(parse_window(d.window), now)
+    return not Message.select(Message.id).where(
+        (Message.dispatch == d.id) & (Message.status == MessageStatus.CREATED)
+        & Message.timezone.in_(sorted(opened))
+    ).exists()

@@ -29,7 +29,9 @@ from tui_notifier.tui.screens.audit import AuditScreen
 from tui_notifier.tui.screens.clients import ClientsScreen
 from tui_notifier.tui.screens.dispatch_actions import dispatch_label
 from tui_notifier.tui.screens.dispatches import DispatchesScreen
+from tui_notifier.tui.background_consumer import start_background_consumer
 from tui_notifier.tui.screens.help import HelpScreen, keys_of, screen_title
+from tui_notifier.tui.screens.quit import BACKGROUND, QUIT, QuitScreen
 from tui_notifier.tui.screens.reports import ReportsScreen
 from tui_notifier.tui.web import BROWSER_ENV
 from tui_notifier.tui.widgets.background import BackgroundReads
@@ -81,6 +83,8 @@ class NotifierApp(BackgroundReads, App):
     ]
 
     consumer_state = reactive("none")
+    unattended = reactive(0)
+    """Dispatches running or due to start while no consumer is alive (the banner shows them)."""
 
     def __init__(self, config: Config, *, clock: Callable[[], _dt.datetime] = utcnow,
                  watch_seconds: float | None = 1.0, browser: bool = False, **kwargs):
@@ -93,6 +97,9 @@ class NotifierApp(BackgroundReads, App):
         self.service = delivery_service()
         self.consumer = None
         self._statuses: dict[str, str] | None = None
+        self.work = (0, 0)
+        self.background_pid: int | None = None
+        """(running, due to start) dispatches, as the last read of the database found them."""
 
     def on_mount(self) -> None:
         if self.config.consumer.embedded and self.service is not None and not self.browser:
@@ -123,6 +130,12 @@ class NotifierApp(BackgroundReads, App):
     def _followed(self, result) -> None:
         state, dispatches = result
         self.consumer_state = state
+        now = self.clock()
+        running = sum(1 for _key, status, _d in dispatches if status == DispatchStatus.RUNNING)
+        due = sum(1 for _key, status, d in dispatches
+                  if status == DispatchStatus.SCHEDULED and d.start_at <= now < d.end_at)
+        self.work = (running, due)
+        self.unattended = running + due if state == "none" else 0
         before, self._statuses = self._statuses, {key: status for key, status, _d in dispatches}
         if before is None:
             return
@@ -140,6 +153,21 @@ class NotifierApp(BackgroundReads, App):
         if not markup:
             message, title = visible(message, keep_newlines=True), visible(title)
         super().notify(message, title=title, markup=markup, **kwargs)
+
+    async def action_quit(self) -> None:
+        """Quit; while this dashboard's own consumer has dispatches to send, ask first."""
+        if self.consumer is None or not any(self.work) or isinstance(self.screen, QuitScreen):
+            await super().action_quit()
+            return
+        self.push_screen(QuitScreen(*self.work), self._quit_answered)
+
+    def _quit_answered(self, answer: str | None) -> None:
+        if answer == QUIT:
+            self.exit()
+        elif answer == BACKGROUND:
+            pid = self.background_pid = start_background_consumer(self.config)
+            self.exit(message=f"Sending goes on in a background tui-notifier consumer (pid {pid}); "
+                              f"stop it with: kill {pid}")
 
     def action_help(self) -> None:
         """What each status means, the flow from composing to delivered, this screen's keys."""

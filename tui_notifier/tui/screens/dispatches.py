@@ -14,6 +14,7 @@ from tui_notifier.tui.screens.dispatch_actions import DispatchActions
 from tui_notifier.tui.screens.messages import DispatchMessagesScreen
 from tui_notifier.tui.widgets.background import BackgroundReads
 from tui_notifier.tui.widgets.columns import FittedTable, columns
+from tui_notifier.tui.widgets.consumer_banner import ConsumerBanner
 from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
 from tui_notifier.tui.widgets.literal import cell, literal, one_line
 
@@ -54,6 +55,7 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader("dispatches")
+        yield ConsumerBanner()
         yield FittedTable(COLUMNS, id="dispatches-table", cursor_type="row", zebra_stripes=True)
         yield Static(literal(EMPTY), id="empty", classes="empty-state")
         yield Static(literal(""), id="position", classes="position")

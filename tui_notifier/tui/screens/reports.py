@@ -16,7 +16,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Sparkline, Static
 
-from tui_notifier.core.reports import DispatchReport, all_reports, sends_per_second_of, top_errors
+from tui_notifier.core.reports import (DispatchReport, all_reports, sends_per_second_of, top_errors,
+                                       waiting_for_window)
 from tui_notifier.models import Dispatch, DispatchStatus, MessageStatus
 from tui_notifier.tui.formatting import duration, local_time, number, short_id
 from tui_notifier.tui.screens.compose import ComposeScreen
@@ -26,6 +27,7 @@ from tui_notifier.tui.screens.messages import STATUS_STYLE as MESSAGE_STYLE
 from tui_notifier.tui.screens.messages import DispatchMessagesScreen
 from tui_notifier.tui.widgets.background import BackgroundReads
 from tui_notifier.tui.widgets.columns import FittedTable, columns
+from tui_notifier.tui.widgets.consumer_banner import ConsumerBanner
 from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
 from tui_notifier.tui.widgets.literal import cell, literal, one_line
 
@@ -46,6 +48,8 @@ class Figures:
     rates: dict[str, list[int]] = field(default_factory=dict)
     selected: str | None = None
     errors: list[tuple[str, int]] = field(default_factory=list)
+    waiting: set[str] = field(default_factory=set)
+    """Running dispatches whose send window is closed for every message left."""
 
     def rate(self, key: str) -> float | None:
         series = self.rates.get(key)
@@ -74,6 +78,7 @@ def read_figures(selected: str | None, now: _dt.datetime) -> Figures:
         figures.rates[dispatch_id.hex] = series
     if selected is not None:
         figures.errors = top_errors(selected, limit=5)
+    figures.waiting = {r.dispatch.id.hex for r in reports if waiting_for_window(r, now)}
     return figures
 
 
@@ -109,6 +114,7 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader("reports")
+        yield ConsumerBanner()
         yield FittedTable(COLUMNS, id="reports-table", cursor_type="row", zebra_stripes=True)
         yield Static(literal(EMPTY), id="empty", classes="empty-state")
         with Vertical(id="report-detail"):
@@ -188,9 +194,10 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
         d, key = report.dispatch, report.dispatch.id.hex
         rate = figures.rate(key)
         eta = figures.eta(report) if d.status in (DispatchStatus.RUNNING, DispatchStatus.PAUSED) else None
+        eta_text = "window" if key in figures.waiting else "" if eta is None else duration(eta)
         return (cell(short_id(d.id)), cell(d.status, STATUS_STYLE.get(d.status, "")),
                 cell(progress_text(report)), cell(percent(report)),
-                cell("" if rate is None else f"{rate:.1f}"), cell("" if eta is None else duration(eta)),
+                cell("" if rate is None else f"{rate:.1f}"), cell(eta_text),
                 cell(one_line(d.message_text, 200)))
 
     def _show_detail(self, figures: Figures) -> None:
@@ -254,6 +261,8 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
         if d.status in DispatchStatus.CLOSED:
             ended = local_time(d.finished_at, d.timezone) if d.finished_at else ""
             return f"{d.status.capitalize()} {ended}".rstrip() + f" · {number(report.done)} of {number(report.total)} done"
+        if d.id.hex in figures.waiting:
+            return line + f" · waiting for the send window ({d.window}, each client's local time)"
         return line + f" · ETA {duration(figures.eta(report))}"
 
     def selected_dispatch(self) -> Dispatch | None:
