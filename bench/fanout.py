@@ -4,7 +4,7 @@
 
 Builds a SQLite database of N clients through the real `open_database` (the client fill is
 bench/tui.py's), copies it, and in each copy creates one dispatch matching every client.
-Times `core.sending.fan_out` (what the consumer runs when the dispatch starts: one
+Times `delivery.store.messages.fan_out` (what the consumer runs when the dispatch starts: one
 `INSERT … SELECT`, then the dispatch becomes `running`) in one copy, and the bare
 `INSERT … SELECT` of the same rows through the `sqlite3` module in the other, as the
 baseline. Best of `--repeat` (each repeat in fresh copies). Target: under 5 s at 1,000,000.
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tui as tui_bench  # noqa: E402  (bench/tui.py: the fast client fill)
 
 from tui_notifier.clock import utcnow  # noqa: E402
-from tui_notifier.core import sending  # noqa: E402
+from tui_notifier.delivery.store import messages  # noqa: E402
 from tui_notifier.core.dispatches import create_dispatch  # noqa: E402
 from tui_notifier.db import close_database, database, open_database  # noqa: E402
 from tui_notifier.models import Message, to_millis  # noqa: E402
@@ -44,7 +44,7 @@ def engine_fan_out(path: Path) -> tuple[float, int]:
         now = utcnow()
         d = create_dispatch(now - _dt.timedelta(seconds=1), now + _dt.timedelta(hours=1), "Sale", now=now)
         started = time.perf_counter()
-        result = sending.fan_out(d.id, now=now)
+        result = messages.fan_out(d.id, now=now)
         elapsed = time.perf_counter() - started
         assert result.created == Message.select().count()
         return elapsed, result.created
@@ -94,7 +94,7 @@ def main() -> int:
     full = args.clients >= FULL_SIZE
     verdict = ("ok" if engine < TARGET_S else "MISSED") if full else "not judged below full size"
     print(f"fan-out of {args.clients:,} messages, best of {args.repeat}:")
-    print(f"  core.sending.fan_out      {engine:6.2f} s   {args.clients / engine:10,.0f} rows/s"
+    print(f"  delivery.store.messages.fan_out      {engine:6.2f} s   {args.clients / engine:10,.0f} rows/s"
           f"   (target {TARGET_S:g} s: {verdict})")
     print(f"  bare INSERT … SELECT      {bare:6.2f} s   {args.clients / bare:10,.0f} rows/s")
     print(f"  ratio fan_out / bare      {engine / bare:6.2f}x")

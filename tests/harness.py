@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 
 from tui_notifier.config import load_config
-from tui_notifier.core import sending
 from tui_notifier.db import database
 from tui_notifier.models import Client
+from tui_notifier.delivery.store import leases
 
 
 def _command(*args: str) -> list[str]:
@@ -108,7 +108,7 @@ class ConsumerProcess:
         def ready():
             if not self.alive():
                 raise RuntimeError(f"the consumer exited with {self.process.returncode}:\n{self.log()}")
-            return any(c.pid == self.pid for c in sending.consumers(fresh_seconds=5))
+            return any(c.pid == self.pid for c in leases.consumers(fresh_seconds=5))
 
         wait_for(ready, timeout, what="consumer heartbeat")
 

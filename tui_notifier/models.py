@@ -208,11 +208,14 @@ class DeliveryReport(BaseModel):
 
 class EngineLease(BaseModel):
     """A named lease in the shared database: periodic work runs once however many consumers
-    share a queue, and a dispatch already being pumped is not woken twice."""
+    share a queue, a dispatch already being pumped is not woken twice, a day's mail goes out
+    once (see `delivery.store.leases`)."""
 
     name = pw.CharField(max_length=128, primary_key=True)
     holder = pw.IntegerField(null=True)
     until = UTCTimestampField(null=True)
+    attempts = pw.IntegerField(default=0)
+    """How many times it has been taken: a retried piece of work knows its try."""
 
 
 class ConsumerHeartbeat(BaseModel):
@@ -229,17 +232,6 @@ class ConsumerHeartbeat(BaseModel):
 
 ALL_MODELS = [Client, StopEntry, Dispatch, DispatchRecipient, Message, Attempt, DeliveryReport, EngineLease,
               ConsumerHeartbeat]
-
-
-class Checkpoint(BaseModel):
-    """A named mark of work done once per period across all consumers (e.g. the daily e-mail)."""
-
-    name = pw.CharField(max_length=64, primary_key=True)
-    value = pw.CharField(max_length=64, default="")
-    updated_at = UTCTimestampField(default=utcnow)
-
-
-ALL_MODELS.append(Checkpoint)
 
 
 class ApiToken(BaseModel):

@@ -10,11 +10,11 @@ import time
 import pytest
 
 from tui_notifier.clock import utcnow
-from tui_notifier.core import sending
 from tui_notifier.core.dispatches import cancel_dispatch, create_dispatch, pause_dispatch
 from tui_notifier.delivery.engine import HOST, Engine
 from harness import add_clients
 from tui_notifier.models import Attempt, DeliveryReport, Dispatch, Message
+from tui_notifier.delivery.store import leases, messages, reports
 
 UTC = dt.timezone.utc
 
@@ -25,7 +25,7 @@ def make_engine(db, engine_config):
 
     def make(clock=utcnow, owner=None):
         if owner is None:
-            owner = sending.beat(None, "test", "external", HOST, os.getpid())
+            owner = leases.beat(None, "test", "external", HOST, os.getpid())
         engine = Engine(engine_config, owner=owner, clock=clock)
         engines.append(engine)
         return engine
@@ -167,7 +167,7 @@ def test_no_request_starts_after_the_end(make_engine, emulator, engine_config):
     assert emulator.stats.snapshot(False)["last_request_at"] < end.timestamp()
     got = counts(d.id)
     assert got["timeout"] > 10 and got["sent"] > 10 and got["sent"] + got["timeout"] == 50
-    assert all(m.last_error == sending.ENDED_ERROR for m in Message.select().where(Message.status == "timeout"))
+    assert all(m.last_error == messages.ENDED_ERROR for m in Message.select().where(Message.status == "timeout"))
 
 
 @pytest.mark.parametrize("stop, left", [(pause_dispatch, "created"), (cancel_dispatch, "cancelled")])
@@ -230,9 +230,9 @@ def test_the_tick_runs_once_however_many_consumers_share_it(make_engine):
 def test_the_tick_frees_a_dead_consumers_batch_and_wakes_its_dispatch(make_engine):
     add_clients(10)
     d = start_now()
-    dead = sending.beat(None, "test", "external", HOST, 2**22 + 12345)  # no such process
-    sending.fan_out(d.id)
-    sending.claim(d.id, 10, lease_seconds=300, owner=dead)
+    dead = leases.beat(None, "test", "external", HOST, 2**22 + 12345)  # no such process
+    messages.fan_out(d.id)
+    messages.claim(d.id, 10, lease_seconds=300, owner=dead)
     engine = make_engine()
 
     report = engine.tick()
@@ -247,7 +247,7 @@ def test_the_tick_leaves_a_dispatch_someone_is_pumping(make_engine):
     d = start_now()
     engine = make_engine()
     engine.start_dispatch(d.id)
-    sending.hold_lease(sending.pump_lease(d.id), engine.owner, 30)
+    leases.hold(messages.pump_lease(d.id), engine.owner, 30)
     assert engine.tick().wake == []
 
 

@@ -12,13 +12,13 @@ import pytest
 
 from tui_notifier.clock import utcnow
 from tui_notifier.config import Config
-from tui_notifier.core import sending
 from tui_notifier.core.dispatches import cancel_dispatch, create_dispatch, pause_dispatch, update_dispatch
 from tui_notifier.db import close_database, open_database
 from tui_notifier.delivery import service
 from harness import add_clients, wait_for
 from tui_notifier.delivery.queue import queue_identity
 from tui_notifier.models import Message
+from tui_notifier.delivery.store import leases
 
 
 @pytest.fixture
@@ -91,9 +91,9 @@ def test_a_queue_that_fails_does_not_undo_the_change(sqlite_config, caplog, monk
 
 def test_consumer_state_tells_none_external_or_embedded(sqlite_config):
     assert service.consumer_state(sqlite_config) == "none"
-    beat = sending.beat(None, queue_identity(sqlite_config), "external", "elsewhere", 1)
+    beat = leases.beat(None, queue_identity(sqlite_config), "external", "elsewhere", 1)
     assert service.consumer_state(sqlite_config) == "external"
-    sending.forget_consumer(beat)
+    leases.forget_consumer(beat)
     embedded = service.EmbeddedConsumer(sqlite_config)
     embedded.start()
     try:
@@ -119,7 +119,7 @@ def test_the_embedded_consumer_sends_in_threads_and_stops_cleanly(sqlite_config)
         embedded.stop()
         assert time.monotonic() - started < 5
     assert {s: signal.getsignal(s) for s in handlers} == handlers
-    assert sending.consumers() == []
+    assert leases.consumers() == []
 
 
 def test_a_redis_queue_works_the_same(sqlite_config, redis_server):

@@ -36,7 +36,7 @@ def run(args, ctx) -> int:
 
     ctx.open_database()
     if args.email:
-        from tui_notifier import mail
+        from tui_notifier.delivery import mail
 
         try:
             mail.send_summary_now(ctx.config)

@@ -1,8 +1,4 @@
-"""The daily summary an operator gets by e-mail: what the last day's dispatches did.
-
-Also the once-per-period guard (`claim_period`), so that of several consumers sharing a
-database exactly one sends the day's mail, and a failed one is tried again with back-off.
-"""
+"""The daily summary an operator gets by e-mail: what the last day's dispatches did."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -13,8 +9,7 @@ import peewee as pw
 import pytz
 
 from tui_notifier.clock import utcnow
-from tui_notifier.db import database
-from tui_notifier.models import Checkpoint, Dispatch, Message, MessageStatus, to_millis
+from tui_notifier.models import Dispatch, Message, MessageStatus
 
 
 @dataclass
@@ -100,82 +95,3 @@ def daily_summary(now: _dt.datetime | None = None, hours: int = 24) -> DailySumm
                 summary.finished += 1
     return summary
 
-
-def _retry_marker(period: str, attempts: int, not_before: _dt.datetime) -> str:
-    return f"retry {period} {attempts} {to_millis(not_before)}"
-
-
-def _parse_retry(value: str, period: str) -> tuple[int, int] | None:
-    """(attempts so far, not-before epoch ms) when `value` marks a failed try of `period`."""
-    parts = value.split(" ")
-    if len(parts) == 4 and parts[0] == "retry" and parts[1] == period:
-        return int(parts[2]), int(parts[3])
-    return None
-
-
-def _claimable(value: str, period: str, now: _dt.datetime) -> bool:
-    if value == period:
-        return False
-    retry = _parse_retry(value, period)
-    return retry is None or retry[1] <= to_millis(now)
-
-
-def period_pending(name: str, period: str, now: _dt.datetime | None = None) -> bool:
-    """Whether the work of (`name`, `period`) is still to do and may be tried now (a cheap read)."""
-    row = Checkpoint.get_or_none(Checkpoint.name == name)
-    return _claimable(row.value if row else "", period, now or utcnow())
-
-
-@dataclass(frozen=True)
-class PeriodClaim:
-    """The right to do the work of (`name`, `period`) once; `marker` is what the database holds
-    while the work runs, so that finishing or failing it touches this claim and no later one."""
-
-    name: str
-    period: str
-    attempt: int
-    marker: str
-
-
-def claim_period(name: str, period: str, now: _dt.datetime | None = None,
-                 lease: float = 600.0) -> PeriodClaim | None:
-    """A compare-and-set in the database that lets exactly one caller do the work of
-    (`name`, `period`); every other caller gets None. The attempt number is 1, or one more than
-    the tries so far. A claim not finished within `lease` seconds (its holder died) counts as a
-    failed try, so the period is claimable again then; a failed period once its retry time has come."""
-    now = now or utcnow()
-    with database.atomic():
-        Checkpoint.insert(name=name, value="", updated_at=now).on_conflict_ignore().execute()
-        seen = Checkpoint.get(Checkpoint.name == name).value
-        if not _claimable(seen, period, now):
-            return None
-        retry = _parse_retry(seen, period)
-        attempt = retry[0] + 1 if retry else 1
-        marker = _retry_marker(period, attempt, now + _dt.timedelta(seconds=lease))
-        claimed = (
-            Checkpoint.update(value=marker, updated_at=now)
-            .where((Checkpoint.name == name) & (Checkpoint.value == seen))
-            .execute()
-        )
-    return PeriodClaim(name, period, attempt, marker) if claimed == 1 else None
-
-
-def complete_period(claim: PeriodClaim, now: _dt.datetime | None = None) -> None:
-    """The claimed work is done: nobody does it again for this period."""
-    _settle_claim(claim, claim.period, now or utcnow())
-
-
-def release_period(claim: PeriodClaim, now: _dt.datetime | None = None,
-                   first_delay: float = 60.0, max_delay: float = 3600.0) -> float:
-    """The claimed work failed: the period may be claimed again after a delay that doubles with
-    each failed attempt, up to `max_delay`. Returns the delay."""
-    now = now or utcnow()
-    delay = min(first_delay * 2 ** (max(claim.attempt, 1) - 1), max_delay)
-    _settle_claim(claim, _retry_marker(claim.period, claim.attempt, now + _dt.timedelta(seconds=delay)), now)
-    return delay
-
-
-def _settle_claim(claim: PeriodClaim, value: str, now: _dt.datetime) -> None:
-    with database.atomic():
-        Checkpoint.update(value=value, updated_at=now).where(
-            (Checkpoint.name == claim.name) & (Checkpoint.value == claim.marker)).execute()

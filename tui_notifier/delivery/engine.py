@@ -27,10 +27,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from tui_notifier.clock import utcnow
-from tui_notifier.core import sending
 from tui_notifier.core.dispatches import pause_dispatch
 from tui_notifier.core.errors import CoreError
-from tui_notifier.core.sending import Outcome, Result
 from tui_notifier.delivery.gateways import Gateway, make_gateway
 from tui_notifier.delivery.gateways.base import Outcome as Sent
 from tui_notifier.delivery.gateways.base import ReportResult, SendResult
@@ -38,7 +36,9 @@ from tui_notifier.delivery.logs import about
 from tui_notifier.delivery.policy import REPORT_POLL_HORIZON, report_poll_delay, retry_delay
 from tui_notifier.delivery.ratelimit import RateLimiter
 from tui_notifier.delivery.sender import Sender
-from tui_notifier.mail import send_daily_summary_if_due, summary_due
+from tui_notifier.delivery.store import leases, messages, reports
+from tui_notifier.delivery.store.messages import Outcome, Result
+from tui_notifier.delivery.mail import send_daily_summary_if_due, summary_due
 from tui_notifier.models import MessageStatus
 
 log = logging.getLogger("tui_notifier.engine")
@@ -65,7 +65,7 @@ def _pid_alive(pid: int) -> bool:
 
 def live_consumers(now: _dt.datetime | None = None) -> set[int]:
     """Ids of consumers alive now: a fresh heartbeat, and on this host a running process."""
-    return {c.id for c in sending.consumers(fresh_seconds=CONSUMER_STALE_SECONDS, now=now)
+    return {c.id for c in leases.consumers(fresh_seconds=CONSUMER_STALE_SECONDS, now=now)
             if c.host != HOST or _pid_alive(c.pid)}
 
 
@@ -106,13 +106,13 @@ class Engine:
 
     def start_dispatch(self, dispatch_id) -> bool:
         """Fan out a due dispatch; True when it has messages to send now."""
-        result = sending.fan_out(dispatch_id, now=self.clock())
+        result = messages.fan_out(dispatch_id, now=self.clock())
         if result.started:
             if result.finished:
                 log.info("dispatch=%s started with no matching client: finished", dispatch_id)
             else:
                 log.info("dispatch=%s started: %d messages created", dispatch_id, result.created)
-        state = sending.dispatch_state(dispatch_id)
+        state = messages.dispatch_state(dispatch_id)
         return state is not None and state.status == "running"
 
     def send_batch(self, dispatch_id, on_more: Callable[[], None] | None = None) -> int:
@@ -120,7 +120,7 @@ class Engine:
         was full, so the next one is claimed by another worker while this one is sent."""
         if self.stopping.is_set():
             return 0
-        claim = sending.claim(dispatch_id, self.sending.batch_size, self.sending.lease_seconds,
+        claim = messages.claim(dispatch_id, self.sending.batch_size, self.sending.lease_seconds,
                               self.owner, now=self.clock())
         full = len(claim.messages) >= self.sending.batch_size
         if full and on_more is not None:
@@ -128,26 +128,26 @@ class Engine:
         if claim.messages:
             _Batch(self, claim).run()
         if not full:
-            sending.release_lease(sending.pump_lease(dispatch_id))
+            leases.release(messages.pump_lease(dispatch_id))
         self.settle(dispatch_id)
         return len(claim.messages)
 
     def settle(self, dispatch_id) -> None:
         """After a batch: cancel what a cancelled dispatch got back, finish one with nothing left."""
         now = self.clock()
-        for t in sending.settle_cancelled(dispatch_id, now):
+        for t in messages.settle_cancelled(dispatch_id, now):
             log.info("%s cancelled: the dispatch was cancelled", about(t.dispatch_id, t.message_id, t.client_id))
-        if sending.finish_if_done(dispatch_id, now):
+        if messages.finish_if_done(dispatch_id, now):
             log.info("dispatch=%s finished: every message has its outcome", dispatch_id)
 
     # ------------------------------------------------------------ send results
 
-    def outcome_for(self, message: sending.Claimed, state: sending.DispatchState, at: _dt.datetime,
+    def outcome_for(self, message: messages.Claimed, state: messages.DispatchState, at: _dt.datetime,
                     result: SendResult | None, blocker: str | None) -> Outcome:
         now = self.clock()
         if result is None:
             if blocker == "ended":
-                return Outcome(message.id, Result.TIMEOUT, now, error=sending.ENDED_ERROR)
+                return Outcome(message.id, Result.TIMEOUT, now, error=messages.ENDED_ERROR)
             if blocker == "cancelled":
                 return Outcome(message.id, Result.CANCEL, now)
             due = now
@@ -187,32 +187,32 @@ class Engine:
         if not self.gateway.has_reports or self.stopping.is_set():
             return 0
         lease = self.sending.lease_seconds
-        sending.hold_lease(REPORTS_LEASE, self.owner, lease, self.clock())
-        due = sending.claim_reports(self.sending.batch_size, lease, now=self.clock())
+        leases.hold(REPORTS_LEASE, self.owner, lease, self.clock())
+        due = reports.claim_reports(self.sending.batch_size, lease, now=self.clock())
         full = len(due) >= self.sending.batch_size
         if full and on_more is not None:
             on_more()
         if due:
             _ReportBatch(self, due).run()
         if not full:
-            sending.release_lease(REPORTS_LEASE)
+            leases.release(REPORTS_LEASE)
         return len(due)
 
-    def report_outcome(self, due: sending.ReportDue, result: ReportResult) -> sending.ReportOutcome:
+    def report_outcome(self, due: reports.ReportDue, result: ReportResult) -> reports.ReportOutcome:
         now = self.clock()
         report = result.report
         store = report if report is not None and report.key != due.last_key else None
         if result.final:
-            return sending.ReportOutcome(
+            return reports.ReportOutcome(
                 due.message_id, store,
                 final_status=MessageStatus.DELIVERED if result.delivered else MessageStatus.FAILED,
                 error=result.error)
         sent_at = due.sent_at or now
         if now - sent_at > REPORT_POLL_HORIZON:
-            return sending.ReportOutcome(due.message_id, store, next_poll_at=None, error=result.error)
+            return reports.ReportOutcome(due.message_id, store, next_poll_at=None, error=result.error)
         delay = report_poll_delay((now - sent_at).total_seconds(), self.config.gateway.dr_poll_interval,
                                   self.random)
-        return sending.ReportOutcome(due.message_id, store, next_poll_at=now + _dt.timedelta(seconds=delay),
+        return reports.ReportOutcome(due.message_id, store, next_poll_at=now + _dt.timedelta(seconds=delay),
                                      error=result.error)
 
     # ------------------------------------------------------------ periodic work
@@ -227,39 +227,39 @@ class Engine:
         now = self.clock()
         report = TickReport()
         period = max(self.config.consumer.tick_seconds, 0.5)
-        if not sending.acquire_lease(TICK_LEASE, self.owner, period * 0.8, now):
+        if not leases.acquire(TICK_LEASE, self.owner, period * 0.8, now):
             return report
         report.ran = True
         live = live_consumers(now)
-        for t in sending.release_stale(live, now):
+        for t in messages.release_stale(live, now):
             log.warning("%s lease lost (consumer gone or too slow): back to the queue",
                         about(t.dispatch_id, t.message_id, t.client_id))
-        for dispatch_id in sending.due_to_start(now):
+        for dispatch_id in messages.due_to_start(now):
             if self.start_dispatch(dispatch_id):
                 report.wake.append(dispatch_id)
-        swept = sending.sweep_ended(now)
+        swept = messages.sweep_ended(now)
         for t in swept.timed_out:
-            log.info("%s timeout: %s", about(t.dispatch_id, t.message_id, t.client_id), sending.ENDED_ERROR)
+            log.info("%s timeout: %s", about(t.dispatch_id, t.message_id, t.client_id), messages.ENDED_ERROR)
         for dispatch_id in swept.finished:
             log.info("dispatch=%s finished: its end has come", dispatch_id)
-        for dispatch_id in sending.recently_cancelled(now):
+        for dispatch_id in messages.recently_cancelled(now):
             self.settle(dispatch_id)
-        for dispatch_id in sending.running_dispatches():
-            sending.defer_closed(dispatch_id, now)
+        for dispatch_id in messages.running_dispatches():
+            messages.defer_closed(dispatch_id, now)
             self.settle(dispatch_id)
             if (dispatch_id not in report.wake
-                    and sending.lease_free(sending.pump_lease(dispatch_id), now, live)
-                    and sending.has_claimable(dispatch_id, now)):
+                    and leases.is_free(messages.pump_lease(dispatch_id), now, live)
+                    and messages.has_claimable(dispatch_id, now)):
                 report.wake.append(dispatch_id)
-        report.poll_reports = (self.gateway.has_reports and sending.lease_free(REPORTS_LEASE, now, live)
-                               and sending.reports_due(now))
+        report.poll_reports = (self.gateway.has_reports and leases.is_free(REPORTS_LEASE, now, live)
+                               and reports.reports_due(now))
         report.mail_summary = summary_due(self.config, now)
-        sending.forget_stale_consumers(3600, now)
+        leases.forget_stale_consumers(3600, now)
         return report
 
     def mail_daily_summary(self) -> bool:
-        """Mail the daily summary if it is due and no other consumer has (see `tui_notifier.mail`)."""
-        return send_daily_summary_if_due(self.config, self.clock())
+        """Mail the daily summary if it is due and no other consumer has (see `delivery.mail`)."""
+        return send_daily_summary_if_due(self.config, self.clock(), holder=self.owner)
 
 
 class _Collector:
@@ -322,7 +322,7 @@ class _Collector:
 
 
 class _Batch(_Collector):
-    def __init__(self, engine: Engine, claim: sending.Claim):
+    def __init__(self, engine: Engine, claim: messages.Claim):
         super().__init__(engine, len(claim.messages))
         self.claim = claim
         self.dispatch_id = claim.dispatch.id
@@ -336,7 +336,7 @@ class _Batch(_Collector):
     async def request_all(self) -> None:
         await asyncio.gather(*(self.send_one(m) for m in self.claim.messages))
 
-    def blocker(self, message: sending.Claimed) -> str | None:
+    def blocker(self, message: messages.Claimed) -> str | None:
         if self.engine.stopping.is_set():
             return "stopping"
         if self.refused:
@@ -348,7 +348,7 @@ class _Batch(_Collector):
             reason = "window"
         return reason
 
-    async def send_one(self, message: sending.Claimed) -> None:
+    async def send_one(self, message: messages.Claimed) -> None:
         engine = self.engine
         at = engine.clock()
         result: SendResult | None = None
@@ -376,11 +376,11 @@ class _Batch(_Collector):
         now = time.monotonic()
         if now - self.last_refresh >= REFRESH_SECONDS:
             self.last_refresh = now
-            state = sending.dispatch_state(self.dispatch_id)
+            state = messages.dispatch_state(self.dispatch_id)
             self.state = state if state is not None else _deleted(self.state)
         if now - self.last_renew >= self.engine.sending.lease_seconds / 3:
             self.last_renew = now
-            sending.renew(sorted(self.open_ids), self.engine.owner, self.engine.sending.lease_seconds,
+            messages.renew(sorted(self.open_ids), self.engine.owner, self.engine.sending.lease_seconds,
                           self.engine.clock())
 
     def write(self, items: list) -> None:
@@ -394,16 +394,16 @@ class _Batch(_Collector):
             if outcome.kind == Result.REFUSED and refusal is None:
                 refusal = result
             _log_outcome(self.dispatch_id, message, outcome)
-        sending.record(outcomes, now=engine.clock())
+        messages.record(outcomes, now=engine.clock())
         if engine.metrics is not None:
             engine.metrics.record_sends(outcomes)
         if refusal is not None:
             engine.refused(self.dispatch_id, refusal)
 
 
-def _deleted(state: sending.DispatchState) -> sending.DispatchState:
+def _deleted(state: messages.DispatchState) -> messages.DispatchState:
     """The dispatch vanished mid-batch (deleted): treat it as cancelled."""
-    return sending.DispatchState(state.id, "cancelled", state.start_at, state.end_at, state.text,
+    return messages.DispatchState(state.id, "cancelled", state.start_at, state.end_at, state.text,
                                  state.window, state.fanned_out)
 
 
@@ -418,7 +418,7 @@ _VERBS = {
 }
 
 
-def _log_outcome(dispatch_id, message: sending.Claimed, outcome: Outcome) -> None:
+def _log_outcome(dispatch_id, message: messages.Claimed, outcome: Outcome) -> None:
     prefix = about(dispatch_id, message.id, message.client_id)
     if outcome.attempted:
         verb = _VERBS[outcome.kind].format(next=_hms(outcome.next_attempt_at), why="")
@@ -444,7 +444,7 @@ class _ReportBatch(_Collector):
     async def request_all(self) -> None:
         await asyncio.gather(*(self.fetch_one(item) for item in self.due))
 
-    async def fetch_one(self, item: sending.ReportDue) -> None:
+    async def fetch_one(self, item: reports.ReportDue) -> None:
         engine = self.engine
         try:
             if engine.stopping.is_set():
@@ -472,6 +472,6 @@ class _ReportBatch(_Collector):
             else:
                 log.warning("%s delivery report unavailable: %s; next poll %s", prefix, result.error,
                             _hms(outcome.next_poll_at))
-        sending.record_reports(outcomes, now=self.engine.clock())
+        reports.record_reports(outcomes, now=self.engine.clock())
         if self.engine.metrics is not None:
             self.engine.metrics.record_reports(outcomes)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from tui_notifier.core import reports, sending
-from tui_notifier.core.sending import Result
+from tui_notifier.core import reports
 from tui_notifier.db import database
 from tui_notifier.delivery.engine import CONSUMER_STALE_SECONDS
+from tui_notifier.delivery.store import leases
+from tui_notifier.delivery.store.messages import Result
 
 log = logging.getLogger("tui_notifier.metrics")
 
@@ -49,7 +50,7 @@ class _StoredState:
         try:
             with database.connection_context():
                 messages, dispatches = reports.totals()
-                alive = len(sending.consumers(queue=self.queue, fresh_seconds=CONSUMER_STALE_SECONDS))
+                alive = len(leases.consumers(queue=self.queue, fresh_seconds=CONSUMER_STALE_SECONDS))
         except Exception as exc:
             log.warning("metrics: database not readable: %s", exc)
             up.add_metric([], 0)

@@ -14,9 +14,9 @@ import threading
 
 from huey.consumer import Consumer, Scheduler
 
-from tui_notifier.core import sending
 from tui_notifier.db import describe
 from tui_notifier.delivery.engine import HEARTBEAT_SECONDS, HOST, Engine
+from tui_notifier.delivery.store import leases
 
 log = logging.getLogger("tui_notifier.consumer")
 
@@ -61,7 +61,7 @@ class Heartbeat:
         self._thread: threading.Thread | None = None
 
     def start(self) -> int:
-        self.id = sending.beat(None, self.queue, self.kind, HOST, os.getpid())
+        self.id = leases.beat(None, self.queue, self.kind, HOST, os.getpid())
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
         self._thread.start()
         return self.id
@@ -72,7 +72,7 @@ class Heartbeat:
         try:
             while not self._stop.wait(HEARTBEAT_SECONDS):
                 try:
-                    self.id = sending.beat(self.id, self.queue, self.kind, HOST, os.getpid())
+                    self.id = leases.beat(self.id, self.queue, self.kind, HOST, os.getpid())
                 except Exception as exc:  # a busy database must not kill the heartbeat
                     log.warning("heartbeat not written: %s", exc)
         finally:
@@ -84,7 +84,7 @@ class Heartbeat:
             self._thread.join(5)
         if self.id is not None:
             try:
-                sending.forget_consumer(self.id)
+                leases.forget_consumer(self.id)
             except Exception as exc:
                 log.warning("heartbeat not removed: %s", exc)
 

@@ -12,9 +12,10 @@ import logging
 import threading
 
 from tui_notifier.clock import utcnow, wall_clock
-from tui_notifier.core import dispatches, sending
+from tui_notifier.core import dispatches
 from tui_notifier.delivery.engine import CONSUMER_STALE_SECONDS
 from tui_notifier.delivery.queue import make_huey, queue_identity
+from tui_notifier.delivery.store import leases
 from tui_notifier.delivery.tasks import register_tasks
 from tui_notifier.models import DispatchStatus
 
@@ -129,6 +130,6 @@ def consumer_state(config) -> str:
     identity = queue_identity(config)
     if identity in _embedded:
         return "embedded"
-    if sending.consumers(queue=identity, fresh_seconds=CONSUMER_STALE_SECONDS):
+    if leases.consumers(queue=identity, fresh_seconds=CONSUMER_STALE_SECONDS):
         return "external"
     return "none"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from tui_notifier.core.sending import ReportData
+from tui_notifier.delivery.store.reports import ReportData
 
 
 class Outcome:

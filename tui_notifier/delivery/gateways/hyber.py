@@ -17,7 +17,7 @@ import json
 import aiohttp
 
 from tui_notifier.clock import UTC
-from tui_notifier.core.sending import ReportData
+from tui_notifier.delivery.store.reports import ReportData
 from tui_notifier.delivery.gateways.base import (
     HttpGateway,
     Outcome,

@@ -11,7 +11,7 @@ import asyncio
 import random
 import time
 
-from tui_notifier.core.sending import ReportData
+from tui_notifier.delivery.store.reports import ReportData
 from tui_notifier.delivery.gateways.base import Gateway, Outcome, ReportResult, SendResult
 
 SANDBOX_PREFIX = "sandbox"

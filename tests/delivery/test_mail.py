@@ -6,9 +6,9 @@ import pytest
 from servers import free_port
 from tui_notifier.clock import UTC
 from tui_notifier.config import ConfigError, parse_config
-from tui_notifier import mail
 from tui_notifier.core import clients, dispatches
-from tui_notifier.core.summary import claim_period, release_period
+from tui_notifier.delivery import mail
+from tui_notifier.delivery.store.leases import claim_period, release_period
 from tui_notifier.models import Dispatch, Message, MessageStatus
 
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -73,7 +73,7 @@ def test_a_mail_server_that_is_down_is_retried_later_with_a_doubling_wait(db, sm
 
 def test_a_consumer_that_died_while_mailing_leaves_the_day_to_another_after_its_lease(db, smtp):
     config = _config(smtp.port)
-    dead = claim_period(mail.CHECKPOINT, "2026-11-22", NOW, lease=mail.CLAIM_LEASE)
+    dead = claim_period(mail.LEASE_PREFIX + "2026-11-22", 1, mail.CLAIM_LEASE, NOW)
     assert dead is not None and dead.attempt == 1
 
     within = NOW + dt.timedelta(seconds=mail.CLAIM_LEASE - 1)

@@ -1,8 +1,9 @@
 """The daily statistics e-mail: plain text over SMTP, once a day at `report_email.at`.
 
-Of several consumers sharing a database one sends it (`core.summary.claim_period`); a mail
-server that is down is logged and tried again after `report_email.retry_seconds`, doubling
-up to an hour, never fatal; a consumer that dies while mailing leaves the day to another.
+Of several consumers sharing a database one sends it (a lease on the day,
+`delivery.store.leases.claim_period`); a mail server that is down is logged and tried again
+after `report_email.retry_seconds`, doubling up to an hour, never fatal; a consumer that dies
+while mailing leaves the day to another when its lease ends.
 """
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ import pytz
 
 from tui_notifier.clock import utcnow
 from tui_notifier.config import Config, ReportEmailConfig
-from tui_notifier.core.summary import (claim_period, complete_period, daily_summary, period_pending,
-                                       release_period)
+from tui_notifier.core.summary import daily_summary
+from tui_notifier.delivery.store import leases
 
 log = logging.getLogger("tui_notifier.mail")
-CHECKPOINT = "report_email"
+LEASE_PREFIX = "report_email:"
 CLAIM_LEASE = 600.0
 """Seconds a consumer has to mail the day's summary before, presumed dead, another may."""
 
@@ -62,36 +63,37 @@ def send_summary_now(config: Config, now: _dt.datetime | None = None) -> str:
 
 
 def due_period(cfg: ReportEmailConfig, now: _dt.datetime) -> str | None:
-    """Today's local date once the local time has passed `at`, else None."""
+    """The name of today's mail lease once the local time has passed `at`, else None."""
     if not cfg.enabled:
         return None
     local = now.astimezone(pytz.timezone(cfg.timezone))
     hour, minute = (int(part) for part in cfg.at.split(":"))
     if (local.hour, local.minute) < (hour, minute):
         return None
-    return local.date().isoformat()
+    return LEASE_PREFIX + local.date().isoformat()
 
 
 def summary_due(config: Config, now: _dt.datetime | None = None) -> bool:
     """Whether today's summary is due and may be tried now: a cheap read for every tick."""
     now = now or utcnow()
     period = due_period(config.report_email, now)
-    return period is not None and period_pending(CHECKPOINT, period, now)
+    return period is not None and leases.is_free(period, now)
 
 
-def send_daily_summary_if_due(config: Config, now: _dt.datetime | None = None) -> bool:
+def send_daily_summary_if_due(config: Config, now: _dt.datetime | None = None,
+                              holder: int | None = None) -> bool:
     """Send today's summary if it is due and nobody sent it yet. A failure is logged and
     frees the day for another try after a back-off; it never raises MailError."""
     now = now or utcnow()
     period = due_period(config.report_email, now)
-    claim = claim_period(CHECKPOINT, period, now, lease=CLAIM_LEASE) if period is not None else None
+    claim = leases.claim_period(period, holder, CLAIM_LEASE, now) if period is not None else None
     if claim is None:
         return False
     try:
         send_summary_now(config, now)
     except MailError as exc:
-        delay = release_period(claim, now, first_delay=config.report_email.retry_seconds)
+        delay = leases.release_period(claim, now, first_delay=config.report_email.retry_seconds)
         log.warning("daily summary not sent (attempt %d), next try in %ds: %s", claim.attempt, delay, exc)
         return False
-    complete_period(claim, now)
+    leases.complete_period(claim)
     return True

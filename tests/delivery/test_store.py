@@ -5,9 +5,10 @@ import datetime as dt
 
 import pytest
 
-from tui_notifier.core import sending
 from tui_notifier.core.dispatches import cancel_dispatch, create_dispatch, pause_dispatch
-from tui_notifier.core.sending import Outcome, ReportData, ReportOutcome, Result
+from tui_notifier.delivery.store import leases, messages, reports
+from tui_notifier.delivery.store.messages import Outcome, Result
+from tui_notifier.delivery.store.reports import ReportData, ReportOutcome
 from tui_notifier.models import (
     Attempt,
     Client,
@@ -48,7 +49,7 @@ def test_fan_out_creates_a_message_per_matching_client_and_starts_the_dispatch(d
     clients(4, code="900", tag="", first=200)
     d = dispatch(operator_codes=["900"], tags=["vip"])
 
-    result = sending.fan_out(d.id, now=T0)
+    result = messages.fan_out(d.id, now=T0)
 
     assert (result.created, result.started) == (5, True)
     d = Dispatch.get_by_id(d.id)
@@ -61,9 +62,9 @@ def test_fan_out_creates_a_message_per_matching_client_and_starts_the_dispatch(d
 def test_fan_out_happens_once_and_not_before_the_start(db):
     clients(3)
     d = dispatch()
-    assert sending.fan_out(d.id, now=at(minutes=-1)).started is False
-    assert sending.fan_out(d.id, now=T0).created == 3
-    assert sending.fan_out(d.id, now=T0).started is False
+    assert messages.fan_out(d.id, now=at(minutes=-1)).started is False
+    assert messages.fan_out(d.id, now=T0).created == 3
+    assert messages.fan_out(d.id, now=T0).started is False
     assert Message.select().count() == 3
 
 
@@ -79,7 +80,7 @@ def test_consumers_fanning_out_at_once_start_the_dispatch_exactly_once(db):
     def race():
         try:
             barrier.wait()
-            results.append(sending.fan_out(d.id, now=T0))
+            results.append(messages.fan_out(d.id, now=T0))
         finally:
             database.close()
 
@@ -97,7 +98,7 @@ def test_consumers_fanning_out_at_once_start_the_dispatch_exactly_once(db):
 def test_a_dispatch_nobody_matches_finishes_at_once(db):
     clients(2, code="900")
     d = dispatch(operator_codes=["999"])
-    result = sending.fan_out(d.id, now=T0)
+    result = messages.fan_out(d.id, now=T0)
     assert result.finished and Dispatch.get_by_id(d.id).status == DispatchStatus.FINISHED
 
 
@@ -105,60 +106,60 @@ def test_a_paused_dispatch_is_not_fanned_out(db):
     clients(2)
     d = dispatch()
     pause_dispatch(d.id, now=at(minutes=-1))
-    assert sending.fan_out(d.id, now=T0).started is False
-    assert sending.due_to_start(now=T0) == []
+    assert messages.fan_out(d.id, now=T0).started is False
+    assert messages.due_to_start(now=T0) == []
 
 
 def test_claim_takes_due_messages_under_a_lease_of_its_owner(db):
     clients(10)
     d = dispatch()
-    sending.fan_out(d.id, now=T0)
+    messages.fan_out(d.id, now=T0)
 
-    claim = sending.claim(d.id, 4, lease_seconds=30, owner=7, now=T0)
+    claim = messages.claim(d.id, 4, lease_seconds=30, owner=7, now=T0)
 
     assert len(claim.messages) == 4 and claim.dispatch.status == "running"
     claimed = list(Message.select().where(Message.status == MessageStatus.SENDING))
     assert len(claimed) == 4
     assert all(m.lease_owner == 7 and m.lease_until == T0 + dt.timedelta(seconds=30) for m in claimed)
-    second = sending.claim(d.id, 100, 30, 8, now=T0)
+    second = messages.claim(d.id, 100, 30, 8, now=T0)
     assert len(second.messages) == 6
     assert not {m.id for m in claim.messages} & {m.id for m in second.messages}
-    assert sending.claim(d.id, 100, 30, 8, now=T0).messages == []
+    assert messages.claim(d.id, 100, 30, 8, now=T0).messages == []
 
 
 def test_nothing_is_claimed_for_a_paused_or_ended_dispatch(db):
     clients(3)
     d = dispatch(hours=1)
-    sending.fan_out(d.id, now=T0)
-    assert sending.claim(d.id, 10, 30, 1, now=at(hours=1)).messages == []
+    messages.fan_out(d.id, now=T0)
+    assert messages.claim(d.id, 10, 30, 1, now=at(hours=1)).messages == []
     pause_dispatch(d.id, now=T0)
-    assert sending.claim(d.id, 10, 30, 1, now=T0).messages == []
-    assert not sending.has_claimable(d.id, now=T0)
+    assert messages.claim(d.id, 10, 30, 1, now=T0).messages == []
+    assert not messages.has_claimable(d.id, now=T0)
 
 
 def test_a_retry_waits_for_its_time(db):
     clients(1)
     d = dispatch()
-    sending.fan_out(d.id, now=T0)
-    (m,) = sending.claim(d.id, 10, 30, 1, now=T0).messages
-    sending.record([Outcome(m.id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="HTTP 503",
+    messages.fan_out(d.id, now=T0)
+    (m,) = messages.claim(d.id, 10, 30, 1, now=T0).messages
+    messages.record([Outcome(m.id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="HTTP 503",
                             http_status=503)], now=T0)
-    assert sending.claim(d.id, 10, 30, 1, now=at(minutes=0.5)).messages == []
-    (again,) = sending.claim(d.id, 10, 30, 1, now=at(minutes=1)).messages
+    assert messages.claim(d.id, 10, 30, 1, now=at(minutes=0.5)).messages == []
+    (again,) = messages.claim(d.id, 10, 30, 1, now=at(minutes=1)).messages
     assert again.id == m.id and again.attempts == 1
 
 
 def test_results_move_messages_and_keep_an_attempt_per_request(db):
     clients(6)
     d = dispatch()
-    sending.fan_out(d.id, now=T0)
-    ms = sending.claim(d.id, 10, 30, 1, now=T0).messages
-    sending.record([
+    messages.fan_out(d.id, now=T0)
+    ms = messages.claim(d.id, 10, 30, 1, now=T0).messages
+    messages.record([
         Outcome(ms[0].id, Result.SENT, T0, provider_id="p-1", http_status=200, latency_ms=12),
         Outcome(ms[1].id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="timeout after 2 s"),
         Outcome(ms[2].id, Result.FAILED, T0, error="HTTP 400: bad phone", http_status=400),
         Outcome(ms[3].id, Result.RELEASE, T0, next_attempt_at=T0),
-        Outcome(ms[4].id, Result.TIMEOUT, T0, error=sending.ENDED_ERROR),
+        Outcome(ms[4].id, Result.TIMEOUT, T0, error=messages.ENDED_ERROR),
         Outcome(ms[5].id, Result.CANCEL, T0),
     ], now=T0)
 
@@ -180,11 +181,11 @@ def test_results_move_messages_and_keep_an_attempt_per_request(db):
 def test_a_late_failure_does_not_revive_a_timed_out_message_but_a_late_success_counts(db):
     clients(2)
     d = dispatch(hours=1)
-    sending.fan_out(d.id, now=T0)
-    a, b = sending.claim(d.id, 10, lease_seconds=5, owner=1, now=T0).messages
-    sending.sweep_ended(now=at(hours=1))
+    messages.fan_out(d.id, now=T0)
+    a, b = messages.claim(d.id, 10, lease_seconds=5, owner=1, now=T0).messages
+    messages.sweep_ended(now=at(hours=1))
     assert statuses(d.id) == {"timeout": 2}
-    sending.record([Outcome(a.id, Result.RETRY, T0, next_attempt_at=at(hours=2), error="HTTP 500"),
+    messages.record([Outcome(a.id, Result.RETRY, T0, next_attempt_at=at(hours=2), error="HTTP 500"),
                     Outcome(b.id, Result.SENT, T0, http_status=200)], now=at(hours=1))
     assert statuses(d.id) == {"timeout": 1, "sent": 1}
 
@@ -192,74 +193,74 @@ def test_a_late_failure_does_not_revive_a_timed_out_message_but_a_late_success_c
 def test_an_expired_lease_or_a_dead_owner_puts_the_batch_back(db):
     clients(6)
     d = dispatch()
-    sending.fan_out(d.id, now=T0)
-    sending.claim(d.id, 2, lease_seconds=10, owner=1, now=T0)
-    sending.claim(d.id, 2, lease_seconds=60, owner=2, now=T0)
-    sending.claim(d.id, 2, lease_seconds=60, owner=3, now=T0)
+    messages.fan_out(d.id, now=T0)
+    messages.claim(d.id, 2, lease_seconds=10, owner=1, now=T0)
+    messages.claim(d.id, 2, lease_seconds=60, owner=2, now=T0)
+    messages.claim(d.id, 2, lease_seconds=60, owner=3, now=T0)
 
-    released = sending.release_stale(live_owners=[1, 3], now=at(minutes=0.5))
+    released = messages.release_stale(live_owners=[1, 3], now=at(minutes=0.5))
 
     # owner 1's lease ran out, owner 2 is dead, owner 3 is alive and in time
     assert len(released) == 4 and {t.dispatch_id for t in released} == {d.id}
     assert statuses(d.id) == {"created": 4, "sending": 2}
-    assert len(sending.claim(d.id, 10, 30, 3, now=at(minutes=0.5)).messages) == 4
+    assert len(messages.claim(d.id, 10, 30, 3, now=at(minutes=0.5)).messages) == 4
 
 
 def test_renewing_keeps_a_slow_batch(db):
     clients(2)
     d = dispatch()
-    sending.fan_out(d.id, now=T0)
-    ids = [m.id for m in sending.claim(d.id, 10, lease_seconds=10, owner=1, now=T0).messages]
-    assert sending.renew(ids, owner=1, lease_seconds=10, now=at(minutes=0.1)) == 2
-    assert sending.release_stale([1], now=at(minutes=0.2)) == []
+    messages.fan_out(d.id, now=T0)
+    ids = [m.id for m in messages.claim(d.id, 10, lease_seconds=10, owner=1, now=T0).messages]
+    assert messages.renew(ids, owner=1, lease_seconds=10, now=at(minutes=0.1)) == 2
+    assert messages.release_stale([1], now=at(minutes=0.2)) == []
 
 
 def test_at_the_end_unsent_messages_time_out_and_the_dispatch_finishes(db):
     clients(5)
     d = dispatch(hours=1)
-    sending.fan_out(d.id, now=T0)
-    in_flight = sending.claim(d.id, 2, lease_seconds=30, owner=1, now=at(minutes=59.9)).messages
+    messages.fan_out(d.id, now=T0)
+    in_flight = messages.claim(d.id, 2, lease_seconds=30, owner=1, now=at(minutes=59.9)).messages
 
-    swept = sending.sweep_ended(now=at(hours=1))
+    swept = messages.sweep_ended(now=at(hours=1))
 
     assert len(swept.timed_out) == 3 and swept.finished == []
     assert Dispatch.get_by_id(d.id).status == DispatchStatus.RUNNING
-    sending.record([Outcome(m.id, Result.SENT, at(minutes=59.9)) for m in in_flight], now=at(hours=1))
-    assert sending.sweep_ended(now=at(hours=1, minutes=0.1)).finished == [d.id]
+    messages.record([Outcome(m.id, Result.SENT, at(minutes=59.9)) for m in in_flight], now=at(hours=1))
+    assert messages.sweep_ended(now=at(hours=1, minutes=0.1)).finished == [d.id]
     d = Dispatch.get_by_id(d.id)
     assert d.status == DispatchStatus.FINISHED and d.finished_at == at(hours=1, minutes=0.1)
     assert statuses(d.id) == {"timeout": 3, "sent": 2}
-    assert Message.get(Message.status == "timeout").last_error == sending.ENDED_ERROR
+    assert Message.get(Message.status == "timeout").last_error == messages.ENDED_ERROR
 
 
 def test_a_dispatch_that_passed_with_no_consumer_shows_whom_it_missed(db):
     clients(3)
     d = dispatch(hours=1)
-    swept = sending.sweep_ended(now=at(hours=2))
+    swept = messages.sweep_ended(now=at(hours=2))
     assert swept.finished == [d.id] and statuses(d.id) == {"timeout": 3}
 
 
 def test_a_running_dispatch_with_nothing_left_finishes(db):
     clients(2)
     d = dispatch()
-    sending.fan_out(d.id, now=T0)
-    ms = sending.claim(d.id, 10, 30, 1, now=T0).messages
-    assert not sending.finish_if_done(d.id, now=T0)
-    sending.record([Outcome(m.id, Result.SENT, T0) for m in ms], now=T0)
-    assert sending.finish_if_done(d.id, now=T0)
+    messages.fan_out(d.id, now=T0)
+    ms = messages.claim(d.id, 10, 30, 1, now=T0).messages
+    assert not messages.finish_if_done(d.id, now=T0)
+    messages.record([Outcome(m.id, Result.SENT, T0) for m in ms], now=T0)
+    assert messages.finish_if_done(d.id, now=T0)
 
 
 def test_messages_of_a_cancelled_dispatch_that_come_back_are_cancelled(db):
     clients(3)
     d = dispatch()
-    sending.fan_out(d.id, now=T0)
-    a, b = sending.claim(d.id, 2, 30, 1, now=T0).messages
+    messages.fan_out(d.id, now=T0)
+    a, b = messages.claim(d.id, 2, 30, 1, now=T0).messages
     cancel_dispatch(d.id, now=T0)
-    sending.record([Outcome(a.id, Result.RETRY, T0, next_attempt_at=T0, error="HTTP 502"),
+    messages.record([Outcome(a.id, Result.RETRY, T0, next_attempt_at=T0, error="HTTP 502"),
                     Outcome(b.id, Result.SENT, T0)], now=T0)
-    assert [t.message_id for t in sending.settle_cancelled(d.id, now=T0)] == [a.id]
+    assert [t.message_id for t in messages.settle_cancelled(d.id, now=T0)] == [a.id]
     assert statuses(d.id) == {"cancelled": 2, "sent": 1}
-    assert sending.recently_cancelled(now=at(minutes=5)) == [d.id]
+    assert messages.recently_cancelled(now=at(minutes=5)) == [d.id]
 
 
 class TestSendWindows:
@@ -271,11 +272,11 @@ class TestSendWindows:
         clients(2, zone="Asia/Tokyo", first=10)
         clients(2, zone="America/New_York", first=20)
         d = dispatch(hours=20, window="09:00-18:00")
-        sending.fan_out(d.id, now=T0)
+        messages.fan_out(d.id, now=T0)
         return d
 
     def claim_zones(self, d, now) -> list[str]:
-        return sorted(m.timezone for m in sending.claim(d.id, 100, 30, 1, now=now).messages)
+        return sorted(m.timezone for m in messages.claim(d.id, 100, 30, 1, now=now).messages)
 
     def test_fan_out_makes_closed_zones_wait_for_their_opening(self, d):
         due = {tz: n for tz, n in Message.select(Message.timezone, Message.next_attempt_at).tuples()}
@@ -290,8 +291,8 @@ class TestSendWindows:
     def test_a_message_left_when_its_window_closes_waits_for_the_next_opening(self, d):
         # Tokyo closes at 09:00 UTC; its messages were never claimed
         assert self.claim_zones(d, at(hours=3, minutes=1)) == ["Europe/Moscow"] * 2
-        assert not sending.has_claimable(d.id, now=at(hours=3, minutes=1))
-        assert sending.defer_closed(d.id, now=at(hours=3, minutes=1)) == 2
+        assert not messages.has_claimable(d.id, now=at(hours=3, minutes=1))
+        assert messages.defer_closed(d.id, now=at(hours=3, minutes=1)) == 2
         tokyo = {m.next_attempt_at for m in Message.select().where(Message.timezone == "Asia/Tokyo")}
         assert tokyo == {dt.datetime(2026, 3, 3, 0, 0, tzinfo=UTC)}  # 09:00 next day in Tokyo
 
@@ -299,64 +300,64 @@ class TestSendWindows:
         clients(1, zone="America/New_York")
         clients(1, zone="Europe/Moscow", first=5)
         d = dispatch(hours=2, window="09:00-18:00")
-        sending.fan_out(d.id, now=T0)
-        (moscow,) = sending.claim(d.id, 100, 30, 1, now=T0).messages
-        sending.record([Outcome(moscow.id, Result.SENT, T0)], now=T0)
-        assert sending.claim(d.id, 100, 30, 1, now=at(hours=1)).messages == []
-        assert [t.client_id for t in sending.sweep_ended(now=at(hours=2)).timed_out] == [1]
+        messages.fan_out(d.id, now=T0)
+        (moscow,) = messages.claim(d.id, 100, 30, 1, now=T0).messages
+        messages.record([Outcome(moscow.id, Result.SENT, T0)], now=T0)
+        assert messages.claim(d.id, 100, 30, 1, now=at(hours=1)).messages == []
+        assert [t.client_id for t in messages.sweep_ended(now=at(hours=2)).timed_out] == [1]
 
     def test_a_window_may_wrap_midnight(self, db):
         clients(1, zone="Asia/Tokyo")
         d = dispatch(hours=20, window="22:00-02:00")
-        sending.fan_out(d.id, now=T0)
-        assert sending.claim(d.id, 10, 30, 1, now=T0).messages == []
-        assert len(sending.claim(d.id, 10, 30, 1, now=at(hours=7)).messages) == 1  # 22:00 in Tokyo
+        messages.fan_out(d.id, now=T0)
+        assert messages.claim(d.id, 10, 30, 1, now=T0).messages == []
+        assert len(messages.claim(d.id, 10, 30, 1, now=at(hours=7)).messages) == 1  # 22:00 in Tokyo
 
 
 def test_a_lease_runs_periodic_work_once_per_period(db):
-    assert sending.acquire_lease("tick", 1, 2, now=T0)
-    assert not sending.acquire_lease("tick", 2, 2, now=T0)
-    assert not sending.acquire_lease("tick", 1, 2, now=at(minutes=1 / 60))
-    assert sending.acquire_lease("tick", 2, 2, now=at(minutes=2 / 60))
+    assert leases.acquire("tick", 1, 2, now=T0)
+    assert not leases.acquire("tick", 2, 2, now=T0)
+    assert not leases.acquire("tick", 1, 2, now=at(minutes=1 / 60))
+    assert leases.acquire("tick", 2, 2, now=at(minutes=2 / 60))
 
 
 def test_a_lease_of_a_dead_holder_is_free(db):
-    assert sending.acquire_lease("pump:x", 1, 60, now=T0)
-    assert not sending.lease_free("pump:x", now=T0, live_holders=[1])
-    assert sending.lease_free("pump:x", now=T0, live_holders=[2])
-    assert sending.acquire_lease("pump:x", 2, 60, now=T0, live_holders=[2])
+    assert leases.acquire("pump:x", 1, 60, now=T0)
+    assert not leases.is_free("pump:x", now=T0, live_holders=[1])
+    assert leases.is_free("pump:x", now=T0, live_holders=[2])
+    assert leases.acquire("pump:x", 2, 60, now=T0, live_holders=[2])
 
 
 def test_heartbeats_tell_which_consumers_are_alive(db):
-    first = sending.beat(None, "q", "external", "host", 11, now=T0)
-    second = sending.beat(None, "q", "embedded", "host", 12, now=T0)
-    assert sending.beat(first, "q", "external", "host", 11, now=at(minutes=1)) == first
-    assert [c.id for c in sending.consumers("q", fresh_seconds=5, now=at(minutes=1))] == [first]
-    sending.forget_consumer(first)
-    assert [c.id for c in sending.consumers("q")] == [second]
+    first = leases.beat(None, "q", "external", "host", 11, now=T0)
+    second = leases.beat(None, "q", "embedded", "host", 12, now=T0)
+    assert leases.beat(first, "q", "external", "host", 11, now=at(minutes=1)) == first
+    assert [c.id for c in leases.consumers("q", fresh_seconds=5, now=at(minutes=1))] == [first]
+    leases.forget_consumer(first)
+    assert [c.id for c in leases.consumers("q")] == [second]
 
 
 def test_delivery_reports_are_polled_until_final_and_kept_when_they_change(db):
     clients(2)
     d = dispatch()
-    sending.fan_out(d.id, now=T0)
-    a, b = sending.claim(d.id, 10, 30, 1, now=T0).messages
-    sending.record([Outcome(a.id, Result.SENT, T0, provider_id="pa", next_attempt_at=at(minutes=1)),
+    messages.fan_out(d.id, now=T0)
+    a, b = messages.claim(d.id, 10, 30, 1, now=T0).messages
+    messages.record([Outcome(a.id, Result.SENT, T0, provider_id="pa", next_attempt_at=at(minutes=1)),
                     Outcome(b.id, Result.SENT, T0, provider_id="pb", next_attempt_at=at(minutes=1))],
                    now=T0)
-    assert sending.claim_reports(10, 30, now=T0) == []
-    due = sending.claim_reports(10, 30, now=at(minutes=1))
+    assert reports.claim_reports(10, 30, now=T0) == []
+    due = reports.claim_reports(10, 30, now=at(minutes=1))
     assert [(r.message_id, r.provider_id, r.last_key) for r in due] == [(a.id, "pa", None), (b.id, "pb", None)]
-    assert sending.claim_reports(10, 30, now=at(minutes=1)) == []  # under lease
+    assert reports.claim_reports(10, 30, now=at(minutes=1)) == []  # under lease
 
     pending = ReportData(status=-1)
-    sending.record_reports([ReportOutcome(a.id, pending, next_poll_at=at(minutes=2)),
+    reports.record_reports([ReportOutcome(a.id, pending, next_poll_at=at(minutes=2)),
                             ReportOutcome(b.id, ReportData(status=5, substatus=51),
                                           final_status="failed", error="not delivered")],
                            now=at(minutes=1))
-    (again,) = sending.claim_reports(10, 30, now=at(minutes=2))
+    (again,) = reports.claim_reports(10, 30, now=at(minutes=2))
     assert again.last_key == (-1, None, None)
-    sending.record_reports([ReportOutcome(a.id, ReportData(status=2, substatus=23), final_status="delivered")],
+    reports.record_reports([ReportOutcome(a.id, ReportData(status=2, substatus=23), final_status="delivered")],
                            now=at(minutes=2))
     assert statuses(d.id) == {"delivered": 1, "failed": 1}
     assert [r.status for r in DeliveryReport.select().where(DeliveryReport.message == a.id)] == [-1, 2]

@@ -1,14 +1,16 @@
-"""The storage side of sending: fan-out, claims with leases, results, sweeps, send windows.
+"""Messages on their way out: fan-out, claims with leases, results, sweeps, send windows.
 
 Pure database work (no network, no queue) so it can be tested alone, with `now=` under the
-test's control. The engine calls it from several threads; each function is one short
-transaction. Writes that touch one row per message go through `executemany` with plain SQL:
-the ORM's per-row query building would cost more than the write itself at thousands of rows
-a second.
+test's control. The engine calls it from its worker threads, never from the event loop; each
+function is one short transaction. Writes that touch one row per message go through
+`executemany` with plain SQL: the ORM's per-row query building would cost more than the
+write itself at thousands of rows a second.
 
 Claims are `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING`; on SQLite the write
 transaction is `BEGIN IMMEDIATE` (see db.py), on PostgreSQL the inner select takes
-`FOR UPDATE SKIP LOCKED`, so concurrent consumers never claim one row twice.
+`FOR UPDATE SKIP LOCKED`, so concurrent consumers never claim one row twice. Every status
+change of a message happens in a transaction of this module, so per-dispatch counts could be
+kept in the same transactions.
 """
 from __future__ import annotations
 
@@ -20,47 +22,23 @@ from functools import lru_cache
 import peewee as pw
 import pytz
 
-from tui_notifier.clock import utcnow
 from tui_notifier.core.dispatches import audience_of
 from tui_notifier.core.windows import Window, parse_window
 from tui_notifier.db import database
+from tui_notifier.delivery.store import leases
+from tui_notifier.delivery.store.common import as_uuid, dispatch_key, is_postgres, now_or, sql
 from tui_notifier.models import (
     Attempt,
     AttemptOutcome,
     Client,
-    ConsumerHeartbeat,
-    DeliveryReport,
     Dispatch,
     DispatchStatus,
-    EngineLease,
     Message,
     MessageStatus,
     to_millis,
 )
 
 ENDED_ERROR = "the dispatch ended before the message could be sent"
-
-
-def _uuid(dispatch_id) -> uuid.UUID:
-    return dispatch_id if isinstance(dispatch_id, uuid.UUID) else uuid.UUID(str(dispatch_id))
-
-
-def _now(now: _dt.datetime | None) -> _dt.datetime:
-    return now or utcnow()
-
-
-def _is_postgres() -> bool:
-    return isinstance(database.obj, pw.PostgresqlDatabase)
-
-
-def _sql(text: str) -> str:
-    """Plain SQL written with `?` placeholders, in the bound database's style."""
-    param = database.obj.param
-    return text if param == "?" else text.replace("?", param)
-
-
-def _dispatch_key(dispatch_id) -> str:
-    return Dispatch.id.db_value(_uuid(dispatch_id))
 
 
 # ---------------------------------------------------------------- dispatch state
@@ -90,7 +68,7 @@ class DispatchState:
 
 
 def dispatch_state(dispatch_id) -> DispatchState | None:
-    d = Dispatch.get_or_none(Dispatch.id == _uuid(dispatch_id))
+    d = Dispatch.get_or_none(Dispatch.id == as_uuid(dispatch_id))
     if d is None:
         return None
     return DispatchState(
@@ -155,7 +133,7 @@ def _insert_messages(dispatch: Dispatch, now: _dt.datetime) -> int:
         if closed:
             due = pw.Case(Client.timezone, closed, now_ms)
     source = audience.select(
-        pw.Value(_dispatch_key(dispatch.id)), Client.id, Client.phone, Client.timezone,
+        pw.Value(dispatch_key(dispatch.id)), Client.id, Client.phone, Client.timezone,
         pw.Value(MessageStatus.CREATED), pw.Value(0), due, pw.Value(now_ms), pw.Value(""),
     )
     columns = [Message.dispatch, Message.client, Message.phone, Message.timezone, Message.status,
@@ -169,10 +147,10 @@ def fan_out(dispatch_id, now: _dt.datetime | None = None) -> FanOut:
 
     Several consumers may try at once: the dispatch row is locked first (on SQLite the
     immediate write transaction does it), so exactly one fans out and the others see it done."""
-    now = _now(now)
+    now = now_or(now)
     with database.atomic():
-        query = Dispatch.select().where(Dispatch.id == _uuid(dispatch_id))
-        if _is_postgres():
+        query = Dispatch.select().where(Dispatch.id == as_uuid(dispatch_id))
+        if is_postgres():
             query = query.for_update()
         d = query.first()
         if (d is None or d.fanned_out_at is not None or d.status != DispatchStatus.SCHEDULED
@@ -188,7 +166,7 @@ def fan_out(dispatch_id, now: _dt.datetime | None = None) -> FanOut:
 
 def due_to_start(now: _dt.datetime | None = None) -> list[uuid.UUID]:
     """Scheduled dispatches whose start has come and whose end has not."""
-    now = _now(now)
+    now = now_or(now)
     query = Dispatch.select(Dispatch.id).where(
         (Dispatch.status == DispatchStatus.SCHEDULED) & (Dispatch.start_at <= now)
         & (Dispatch.end_at > now) & Dispatch.fanned_out_at.is_null()
@@ -215,12 +193,12 @@ class Claim:
 
 
 def pump_lease(dispatch_id) -> str:
-    return f"pump:{_uuid(dispatch_id).hex}"
+    return f"pump:{as_uuid(dispatch_id).hex}"
 
 
 def _claimable(dispatch_id, window: Window | None, now: _dt.datetime):
     return _window_condition(
-        (Message.dispatch == _uuid(dispatch_id)) & (Message.status == MessageStatus.CREATED)
+        (Message.dispatch == as_uuid(dispatch_id)) & (Message.status == MessageStatus.CREATED)
         & (Message.next_attempt_at <= now), window, now)
 
 
@@ -232,7 +210,7 @@ def claim(dispatch_id, limit: int, lease_seconds: float, owner: int | None,
     come. The dispatch's pump lease is renewed with the claim, so the periodic wake-up knows
     someone is working on it.
     """
-    now = _now(now)
+    now = now_or(now)
     until = now + _dt.timedelta(seconds=lease_seconds)
     with database.atomic():
         state = dispatch_state(dispatch_id)
@@ -240,7 +218,7 @@ def claim(dispatch_id, limit: int, lease_seconds: float, owner: int | None,
             return Claim(state)
         inner = (Message.select(Message.id).where(_claimable(dispatch_id, state.window, now))
                  .order_by(Message.next_attempt_at).limit(limit))
-        if _is_postgres():
+        if is_postgres():
             inner = inner.for_update("FOR UPDATE SKIP LOCKED")
         query = (Message.update(status=MessageStatus.SENDING, lease_until=until, lease_owner=owner,
                                 updated_at=now)
@@ -249,12 +227,12 @@ def claim(dispatch_id, limit: int, lease_seconds: float, owner: int | None,
                             Message.attempts))
         rows = sorted(Claimed(*row) for row in query.tuples().execute())
         if rows:
-            hold_lease(pump_lease(dispatch_id), owner, lease_seconds, now)
+            leases.hold(pump_lease(dispatch_id), owner, lease_seconds, now)
     return Claim(state, rows)
 
 
 def has_claimable(dispatch_id, now: _dt.datetime | None = None) -> bool:
-    now = _now(now)
+    now = now_or(now)
     state = dispatch_state(dispatch_id)
     if state is None or state.blocker(now) is not None:
         return False
@@ -271,7 +249,7 @@ def renew(message_ids: list[int], owner: int | None, lease_seconds: float,
     """Extend the lease of messages still being worked on."""
     if not message_ids:
         return 0
-    until = _now(now) + _dt.timedelta(seconds=lease_seconds)
+    until = now_or(now) + _dt.timedelta(seconds=lease_seconds)
     with database.atomic():
         return (Message.update(lease_until=until)
                 .where(Message.id.in_(message_ids) & (Message.status == MessageStatus.SENDING)
@@ -285,7 +263,7 @@ def defer_closed(dispatch_id, now: _dt.datetime | None = None) -> int:
     They would otherwise sit at the front of the claim's index range and be read by every
     claim until their window opens.
     """
-    now = _now(now)
+    now = now_or(now)
     state = dispatch_state(dispatch_id)
     if state is None or state.window is None:
         return 0
@@ -360,7 +338,7 @@ def record(outcomes: list[Outcome], now: _dt.datetime | None = None) -> None:
     """
     if not outcomes:
         return
-    now_ms = to_millis(_now(now))
+    now_ms = to_millis(now_or(now))
     by_kind: dict[str, list] = {}
     attempts = []
     for o in outcomes:
@@ -389,7 +367,7 @@ def record(outcomes: list[Outcome], now: _dt.datetime | None = None) -> None:
         for kind, rows in by_kind.items():
             status, allowed, _ = _TRANSITIONS[kind]
             placeholders = ", ".join("?" for _ in allowed)
-            cursor.executemany(_sql(
+            cursor.executemany(sql(
                 f"UPDATE {Message._meta.table_name} SET status = '{status}', "
                 "attempts = attempts + ?, next_attempt_at = ?, last_error = COALESCE(?, last_error), "
                 "sent_at = COALESCE(?, sent_at), provider_id = COALESCE(?, provider_id), "
@@ -397,117 +375,12 @@ def record(outcomes: list[Outcome], now: _dt.datetime | None = None) -> None:
                 f"WHERE id = ? AND status IN ({placeholders})"
             ), [row + tuple(allowed) for row in rows])
         if attempts:
-            cursor.executemany(_sql(
+            cursor.executemany(sql(
                 f"INSERT INTO {Attempt._meta.table_name} "
                 "(message_id, at, outcome, http_status, error, latency_ms) "
                 f"SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS "
                 f"(SELECT 1 FROM {Message._meta.table_name} WHERE id = ?)"
             ), attempts)
-
-
-# ---------------------------------------------------------------- delivery reports
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """One delivery report as a gateway gave it, in the shape of a DeliveryReport row."""
-
-    status: int
-    substatus: int | None = None
-    provider_status: int | None = None
-    channel: str = ""
-    parts_total: int | None = None
-    parts_delivered: int | None = None
-    clicks: int | None = None
-    reported_at: _dt.datetime | None = None
-    raw: str = ""
-
-    @property
-    def key(self) -> tuple:
-        return (self.status, self.substatus, self.provider_status)
-
-
-@dataclass(frozen=True, order=True)
-class ReportDue:
-    message_id: int
-    dispatch_id: uuid.UUID
-    client_id: int | None
-    provider_id: str | None
-    sent_at: _dt.datetime | None
-    last_key: tuple | None
-
-
-def claim_reports(limit: int, lease_seconds: float,
-                  now: _dt.datetime | None = None) -> list[ReportDue]:
-    """Take up to `limit` sent messages whose report poll is due; their next poll moves a
-    lease ahead so no other consumer polls them meanwhile."""
-    now = _now(now)
-    until = now + _dt.timedelta(seconds=lease_seconds)
-    with database.atomic():
-        inner = (Message.select(Message.id)
-                 .where((Message.status == MessageStatus.SENT) & (Message.next_attempt_at <= now))
-                 .order_by(Message.next_attempt_at).limit(limit))
-        if _is_postgres():
-            inner = inner.for_update("FOR UPDATE SKIP LOCKED")
-        rows = list(Message.update(next_attempt_at=until).where(Message.id.in_(inner))
-                    .returning(Message.id, Message.dispatch, Message.client, Message.provider_id,
-                               Message.sent_at).tuples().execute())
-    if not rows:
-        return []
-    ids = [row[0] for row in rows]
-    latest = (DeliveryReport.select(pw.fn.MAX(DeliveryReport.id))
-              .where(DeliveryReport.message.in_(ids)).group_by(DeliveryReport.message))
-    keys = {m: (s, ss, ps) for m, s, ss, ps in DeliveryReport.select(
-        DeliveryReport.message, DeliveryReport.status, DeliveryReport.substatus,
-        DeliveryReport.provider_status).where(DeliveryReport.id.in_(latest)).tuples()}
-    sent_field = Message.sent_at
-    return sorted(
-        ReportDue(m, _uuid(d), c, p, sent_field.python_value(s) if isinstance(s, int) else s,
-                  keys.get(m))
-        for m, d, c, p, s in rows
-    )
-
-
-@dataclass
-class ReportOutcome:
-    message_id: int
-    report: ReportData | None = None
-    """Stored as a new DeliveryReport row (the engine passes only reports that changed)."""
-    final_status: str | None = None
-    """`delivered` or `failed` once the report is final; None keeps polling."""
-    next_poll_at: _dt.datetime | None = None
-    error: str = ""
-
-
-def record_reports(outcomes: list[ReportOutcome], now: _dt.datetime | None = None) -> None:
-    if not outcomes:
-        return
-    now = _now(now)
-    with database.atomic():
-        rows = [dict(message=o.message_id, received_at=now, **o.report.__dict__)
-                for o in outcomes if o.report is not None]
-        if rows:
-            existing = {m for (m,) in Message.select(Message.id).where(
-                Message.id.in_([r["message"] for r in rows])).tuples()}
-            rows = [r for r in rows if r["message"] in existing]
-            if rows:
-                DeliveryReport.insert_many(rows).execute()
-        for o in outcomes:
-            if o.final_status:
-                fields = {"status": o.final_status, "next_attempt_at": None, "updated_at": now}
-                if o.final_status == MessageStatus.FAILED:
-                    fields["last_error"] = o.error
-            else:
-                fields = {"next_attempt_at": o.next_poll_at}
-            (Message.update(**fields)
-             .where((Message.id == o.message_id) & (Message.status == MessageStatus.SENT))
-             .execute())
-
-
-def reports_due(now: _dt.datetime | None = None) -> bool:
-    return Message.select(Message.id).where(
-        (Message.status == MessageStatus.SENT) & (Message.next_attempt_at <= _now(now))
-    ).exists()
 
 
 # ---------------------------------------------------------------- sweeps
@@ -523,7 +396,7 @@ class Touched:
 
 
 def _touched(rows) -> list[Touched]:
-    return sorted(Touched(_uuid(d), m, c) for m, d, c in rows)
+    return sorted(Touched(as_uuid(d), m, c) for m, d, c in rows)
 
 
 _RETURN_IDS = (Message.id, Message.dispatch, Message.client)
@@ -531,18 +404,18 @@ _RETURN_IDS = (Message.id, Message.dispatch, Message.client)
 
 def _nothing_left(dispatch_id) -> bool:
     return not Message.select(Message.id).where(
-        (Message.dispatch == _uuid(dispatch_id)) & Message.status.in_(MessageStatus.UNSENT)
+        (Message.dispatch == as_uuid(dispatch_id)) & Message.status.in_(MessageStatus.UNSENT)
     ).exists()
 
 
 def finish_if_done(dispatch_id, now: _dt.datetime | None = None) -> bool:
     """A running dispatch with no message left to send becomes `finished`."""
-    now = _now(now)
+    now = now_or(now)
     with database.atomic():
         if not _nothing_left(dispatch_id):
             return False
         return bool(Dispatch.update(status=DispatchStatus.FINISHED, finished_at=now, updated_at=now)
-                    .where((Dispatch.id == _uuid(dispatch_id))
+                    .where((Dispatch.id == as_uuid(dispatch_id))
                            & (Dispatch.status == DispatchStatus.RUNNING)).execute())
 
 
@@ -559,7 +432,7 @@ def sweep_ended(now: _dt.datetime | None = None) -> Sweep:
     A dispatch whose whole time passed with no consumer running is fanned out first, so its
     report shows whom it missed rather than nobody.
     """
-    now = _now(now)
+    now = now_or(now)
     result = Sweep()
     ended = list(Dispatch.select().where(
         Dispatch.status.in_((DispatchStatus.SCHEDULED, DispatchStatus.RUNNING, DispatchStatus.PAUSED))
@@ -587,14 +460,14 @@ def sweep_ended(now: _dt.datetime | None = None) -> Sweep:
 
 def settle_cancelled(dispatch_id, now: _dt.datetime | None = None) -> list[Touched]:
     """Messages of a cancelled dispatch that came back to the queue become `cancelled` too."""
-    now = _now(now)
+    now = now_or(now)
     with database.atomic():
-        if not Dispatch.select().where((Dispatch.id == _uuid(dispatch_id))
+        if not Dispatch.select().where((Dispatch.id == as_uuid(dispatch_id))
                                        & (Dispatch.status == DispatchStatus.CANCELLED)).exists():
             return []
         rows = (Message.update(status=MessageStatus.CANCELLED, lease_until=None, lease_owner=None,
                                next_attempt_at=None, updated_at=now)
-                .where((Message.dispatch == _uuid(dispatch_id))
+                .where((Message.dispatch == as_uuid(dispatch_id))
                        & ((Message.status == MessageStatus.CREATED)
                           | ((Message.status == MessageStatus.SENDING) & (Message.lease_until <= now))))
                 .returning(*_RETURN_IDS).tuples().execute())
@@ -602,7 +475,7 @@ def settle_cancelled(dispatch_id, now: _dt.datetime | None = None) -> list[Touch
 
 
 def recently_cancelled(now: _dt.datetime | None = None, within_seconds: float = 3600) -> list[uuid.UUID]:
-    since = _now(now) - _dt.timedelta(seconds=within_seconds)
+    since = now_or(now) - _dt.timedelta(seconds=within_seconds)
     return [d for (d,) in Dispatch.select(Dispatch.id).where(
         (Dispatch.status == DispatchStatus.CANCELLED) & (Dispatch.finished_at >= since)).tuples()]
 
@@ -610,7 +483,7 @@ def recently_cancelled(now: _dt.datetime | None = None, within_seconds: float = 
 def release_stale(live_owners, now: _dt.datetime | None = None) -> list[Touched]:
     """Claimed messages whose lease ran out, or whose owner is no longer alive, go back to
     the queue: a crashed consumer's batch is claimed again."""
-    now = _now(now)
+    now = now_or(now)
     stale = Message.lease_until <= now
     owners = sorted(set(live_owners))
     dead_owner = Message.lease_owner.is_null() | (Message.lease_owner.not_in(owners) if owners else True)
@@ -620,77 +493,3 @@ def release_stale(live_owners, now: _dt.datetime | None = None) -> list[Touched]
                 .where((Message.status == MessageStatus.SENDING) & (stale | dead_owner))
                 .returning(*_RETURN_IDS).tuples().execute())
         return _touched(rows)
-
-
-# ---------------------------------------------------------------- leases and heartbeats
-
-
-def hold_lease(name: str, holder: int | None, seconds: float, now: _dt.datetime | None = None) -> None:
-    """Take or renew `name` regardless of who held it."""
-    until = _now(now) + _dt.timedelta(seconds=seconds)
-    with database.atomic():
-        EngineLease.insert(name=name, holder=holder, until=until).on_conflict(
-            conflict_target=[EngineLease.name],
-            update={EngineLease.holder: holder, EngineLease.until: until},
-        ).execute()
-
-
-def acquire_lease(name: str, holder: int | None, seconds: float, now: _dt.datetime | None = None,
-                  live_holders=None) -> bool:
-    """Take `name` for `seconds` if it is free: expired, or held by someone not alive."""
-    now = _now(now)
-    until = now + _dt.timedelta(seconds=seconds)
-    free = EngineLease.until.is_null() | (EngineLease.until <= now)
-    if live_holders is not None:
-        live = sorted(set(live_holders))
-        free = free | EngineLease.holder.is_null() | (EngineLease.holder.not_in(live) if live else True)
-    with database.atomic():
-        EngineLease.insert(name=name, holder=None, until=None).on_conflict_ignore().execute()
-        return bool(EngineLease.update(holder=holder, until=until)
-                    .where((EngineLease.name == name) & free).execute())
-
-
-def lease_free(name: str, now: _dt.datetime | None = None, live_holders=None) -> bool:
-    lease = EngineLease.get_or_none(EngineLease.name == name)
-    if lease is None or lease.until is None or lease.until <= _now(now):
-        return True
-    return live_holders is not None and lease.holder not in set(live_holders)
-
-
-def release_lease(name: str) -> None:
-    with database.atomic():
-        EngineLease.update(until=None).where(EngineLease.name == name).execute()
-
-
-def beat(consumer_id: int | None, queue: str, kind: str, host: str, pid: int,
-         now: _dt.datetime | None = None) -> int:
-    """Record that a consumer is alive; the first beat registers it and returns its id."""
-    now = _now(now)
-    with database.atomic():
-        if consumer_id is not None and ConsumerHeartbeat.update(seen_at=now).where(
-                ConsumerHeartbeat.id == consumer_id).execute():
-            return consumer_id
-        return ConsumerHeartbeat.insert(queue=queue, kind=kind, host=host, pid=pid, started_at=now,
-                                        seen_at=now).execute()
-
-
-def forget_consumer(consumer_id: int) -> None:
-    with database.atomic():
-        ConsumerHeartbeat.delete().where(ConsumerHeartbeat.id == consumer_id).execute()
-
-
-def consumers(queue: str | None = None, fresh_seconds: float | None = None,
-              now: _dt.datetime | None = None) -> list[ConsumerHeartbeat]:
-    """Registered consumers, optionally only on `queue` and seen within `fresh_seconds`."""
-    query = ConsumerHeartbeat.select().order_by(ConsumerHeartbeat.id)
-    if queue is not None:
-        query = query.where(ConsumerHeartbeat.queue == queue)
-    if fresh_seconds is not None:
-        query = query.where(ConsumerHeartbeat.seen_at >= _now(now) - _dt.timedelta(seconds=fresh_seconds))
-    return list(query)
-
-
-def forget_stale_consumers(older_than_seconds: float, now: _dt.datetime | None = None) -> int:
-    since = _now(now) - _dt.timedelta(seconds=older_than_seconds)
-    with database.atomic():
-        return ConsumerHeartbeat.delete().where(ConsumerHeartbeat.seen_at < since).execute()
