@@ -31,7 +31,7 @@ import servers  # noqa: E402
 from tui_notifier.clock import utcnow  # noqa: E402
 from tui_notifier.core.dispatches import create_dispatch  # noqa: E402
 from tui_notifier.db import close_database, open_database  # noqa: E402
-from tui_notifier.delivery import service  # noqa: E402
+from tui_notifier.delivery.queue import connect, disconnect  # noqa: E402
 from harness import (ConsumerProcess, EmulatorProcess, add_clients,  # noqa: E402
                                            wait_for, write_config)
 
@@ -52,7 +52,7 @@ def run(n: int, args, pg, redis, workdir: Path) -> tuple[float, dict]:
     })
     open_database(config.database_url)
     add_clients(args.clients)
-    service.connect(config)
+    connect(config)
     consumers = [ConsumerProcess(config_path, workdir / f"consumer-{n}-{i}.log") for i in range(n)]
     try:
         for consumer in consumers:
@@ -68,7 +68,7 @@ def run(n: int, args, pg, redis, workdir: Path) -> tuple[float, dict]:
         for consumer in consumers:
             consumer.terminate()
         emulator.stop()
-        service.disconnect()
+        disconnect()
         close_database()
 
 

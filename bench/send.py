@@ -31,7 +31,7 @@ from tui_notifier.clock import utcnow  # noqa: E402
 from tui_notifier.config import SendingConfig  # noqa: E402
 from tui_notifier.core.dispatches import create_dispatch  # noqa: E402
 from tui_notifier.db import close_database, open_database  # noqa: E402
-from tui_notifier.delivery import service  # noqa: E402
+from tui_notifier.delivery.queue import connect, disconnect  # noqa: E402
 from tui_notifier.models import Message  # noqa: E402
 
 TEXT = "Your order has shipped"
@@ -85,7 +85,7 @@ def engine(emulator: EmulatorProcess, workdir: Path, count: int, sending: dict,
     })
     open_database(config.database_url)
     add_clients(count)
-    service.connect(config)
+    connect(config)
     consumer = ConsumerProcess(workdir / "config.yaml", workdir / "consumer.log", workers=workers)
     try:
         consumer.wait_ready()
@@ -102,7 +102,7 @@ def engine(emulator: EmulatorProcess, workdir: Path, count: int, sending: dict,
         return count / elapsed, cpu / count * 10_000, len(emulator.stats()["repeats"])
     finally:
         consumer.terminate()
-        service.disconnect()
+        disconnect()
         close_database()
 
 

@@ -11,7 +11,7 @@ from tui_notifier.clock import utcnow
 from tui_notifier.core import reports
 from tui_notifier.core.dispatches import create_dispatch
 from tui_notifier.db import close_database, open_database
-from tui_notifier.delivery import service
+from tui_notifier.delivery.queue import connect, disconnect
 from harness import ConsumerProcess, EmulatorProcess, wait_for, write_config
 from tui_notifier.models import Attempt, Dispatch, Message
 
@@ -60,7 +60,7 @@ class Stack:
         }
         self.config = write_config(self.config_path, _merge(_merge(base, self.base), changes))
         open_database(self.config.database_url)
-        service.connect(self.config)
+        connect(self.config)
         return self.config
 
     def consumer(self, name: str = "consumer", *options: str) -> ConsumerProcess:
@@ -95,5 +95,5 @@ class Stack:
                 process.kill()
         if self.emulator is not None:
             self.emulator.stop()
-        service.disconnect()
+        disconnect()
         close_database()

@@ -17,7 +17,7 @@ from tui_notifier.models import MessageStatus
 from tui_notifier.tui.screens.message import MessageScreen
 from tui_notifier.tui.screens.messages import DispatchMessagesScreen
 
-service = pytest.importorskip("tui_notifier.delivery.service")
+engine_queue = pytest.importorskip("tui_notifier.delivery.queue")
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def live_config(tui_config):
     cfg.gateway.sandbox.dr_delay = 0.3
     cfg.gateway.dr_poll_interval = 0.2
     cfg.gateway.timeout = 2.0
-    service.connect(cfg)
+    engine_queue.connect(cfg)
     return cfg
 
 

@@ -38,10 +38,10 @@ class Context:
 
             open_database(self.config.database_url, pool)
             self._opened = True
-        if wake_engine and importlib.util.find_spec("tui_notifier.delivery.service"):
-            from tui_notifier.delivery import service
+        if wake_engine and importlib.util.find_spec("tui_notifier.delivery.queue"):
+            from tui_notifier.delivery.queue import connect
 
-            service.connect(self.config)
+            connect(self.config)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -20,15 +20,15 @@ def register(subparsers) -> None:
 
 def run(args, ctx) -> int:
     from tui_notifier.cli import Failure
+    from tui_notifier.delivery.consumer import Consumer
     from tui_notifier.delivery.logs import setup_logging
-    from tui_notifier.delivery.runtime import ConsumerRuntime
 
     setup_logging(ctx.config, stderr=True)
     ctx.open_database(wake_engine=True)
     metrics = None
     if args.metrics_port is not None:
         metrics = _serve_metrics(ctx, args.metrics_port, args.metrics_addr, Failure)
-    ConsumerRuntime(ctx.config, kind="external", workers=args.workers, metrics=metrics).run()
+    Consumer(ctx.config, kind="external", workers=args.workers, metrics=metrics).run()
     return 0
 
 

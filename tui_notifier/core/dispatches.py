@@ -26,20 +26,35 @@ MAX_TEXT_LENGTH = 2000
 
 Listener = Callable[[Dispatch, str], None]
 _listeners: list[Listener] = []
+_by_role: dict[str, Listener] = {}
 
 
-def subscribe(listener: Listener) -> None:
+def subscribe(listener: Listener, role: str | None = None) -> None:
     """Call `listener(dispatch, change)` after every committed change of a dispatch.
 
-    `change` is one of created, updated, paused, resumed, cancelled, deleted.
+    `change` is one of created, updated, paused, resumed, cancelled, deleted. A listener
+    subscribed for a `role` (the engine's queue, say) replaces the one that held it.
     """
+    if role is not None:
+        previous = _by_role.pop(role, None)
+        if previous is not None:
+            unsubscribe(previous)
+        _by_role[role] = listener
     if listener not in _listeners:
         _listeners.append(listener)
+
+
+def subscriber(role: str) -> Listener | None:
+    """The listener subscribed for `role`, if any."""
+    return _by_role.get(role)
 
 
 def unsubscribe(listener: Listener) -> None:
     if listener in _listeners:
         _listeners.remove(listener)
+    for role, held in list(_by_role.items()):
+        if held is listener:
+            del _by_role[role]
 
 
 def _notify(dispatch: Dispatch, change: str) -> None:

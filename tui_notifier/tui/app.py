@@ -37,11 +37,12 @@ from tui_notifier.tui.web import BROWSER_ENV
 from tui_notifier.tui.widgets.background import BackgroundReads
 
 
-SERVICE = "tui_notifier.delivery.service"
+SERVICE = "tui_notifier.delivery.consumer"
 
 
 def delivery_service():
-    """The engine's service module, or None while this install has no engine."""
+    """The engine's consumer module (connect, EmbeddedConsumer, consumer_state), or None while
+    this install has no engine."""
     if importlib.util.find_spec(SERVICE) is None:
         return None
     return importlib.import_module(SERVICE)

@@ -12,11 +12,12 @@ import pytest
 
 from tui_notifier.clock import utcnow
 from tui_notifier.config import Config
-from tui_notifier.core.dispatches import cancel_dispatch, create_dispatch, pause_dispatch, update_dispatch
-from tui_notifier.db import close_database, open_database
-from tui_notifier.delivery import service
 from harness import add_clients, wait_for
-from tui_notifier.delivery.queue import queue_identity
+from tui_notifier.core.dispatches import (cancel_dispatch, create_dispatch, pause_dispatch, resume_dispatch,
+                                          update_dispatch)
+from tui_notifier.db import close_database, open_database
+from tui_notifier.delivery.consumer import EmbeddedConsumer, consumer_state
+from tui_notifier.delivery.queue import connect, connected, disconnect, queue_identity
 from tui_notifier.models import Message
 from tui_notifier.delivery.store import leases
 
@@ -31,85 +32,83 @@ def sqlite_config(tmp_path) -> Config:
     cfg.consumer.tick_seconds = 1
     open_database(cfg.database_url)
     yield cfg
-    service.disconnect()
+    disconnect()
     close_database()
 
 
-def queued(svc) -> list:
-    return [(t.name.rsplit(".", 1)[-1], t.args, t.eta) for t in svc.huey.pending()]
+def queued(queue) -> list:
+    return [(t.name.rsplit(".", 1)[-1], t.args, t.eta) for t in queue.huey.pending()]
 
 
-def test_connect_gives_one_service_per_queue(sqlite_config, tmp_path):
-    first = service.connect(sqlite_config)
-    assert service.connect(sqlite_config) is first
+def test_connect_gives_one_queue_per_config_queue(sqlite_config, tmp_path):
+    first = connect(sqlite_config)
+    assert connect(sqlite_config) is first
     other = Config(database=sqlite_config.database)
     other.queue.path = str(tmp_path / "other-queue.db")
-    assert service.connect(other) is not first and service.current().identity == queue_identity(other)
+    assert connect(other) is not first and connected().identity == queue_identity(other)
 
 
 def test_a_dispatch_due_now_is_started_at_once(sqlite_config):
-    svc = service.connect(sqlite_config)
+    queue = connect(sqlite_config)
     d = create_dispatch(utcnow(), utcnow() + dt.timedelta(hours=1), "now")
-    assert queued(svc) == [("start_dispatch", (str(d.id),), None)]
+    assert queued(queue) == [("start_dispatch", (str(d.id),), None)]
 
 
 def test_a_future_dispatch_is_started_at_its_start_and_again_when_it_moves(sqlite_config):
-    svc = service.connect(sqlite_config)
+    queue = connect(sqlite_config)
     start = (utcnow() + dt.timedelta(minutes=10)).replace(microsecond=0)
     d = create_dispatch(start, start + dt.timedelta(hours=1), "later")
     update_dispatch(d.id, start=start + dt.timedelta(minutes=5))
-    etas = [eta for _, _, eta in queued(svc)]
+    etas = [eta for _, _, eta in queued(queue)]
     assert etas == [start.replace(tzinfo=None), (start + dt.timedelta(minutes=5)).replace(tzinfo=None)]
 
 
 def test_pause_and_cancel_need_no_task_but_resume_wakes_the_engine(sqlite_config):
-    svc = service.connect(sqlite_config)
+    queue = connect(sqlite_config)
     d = create_dispatch(utcnow() + dt.timedelta(minutes=1), utcnow() + dt.timedelta(hours=1), "x")
-    svc.huey.flush()
+    queue.huey.flush()
     pause_dispatch(d.id)
-    assert queued(svc) == []
-    from tui_notifier.core.dispatches import resume_dispatch
-
+    assert queued(queue) == []
     resume_dispatch(d.id)
-    assert len(queued(svc)) == 1
-    svc.huey.flush()
+    assert len(queued(queue)) == 1
+    queue.huey.flush()
     cancel_dispatch(d.id)
-    assert queued(svc) == []
+    assert queued(queue) == []
 
 
 def test_a_queue_that_fails_does_not_undo_the_change(sqlite_config, caplog, monkeypatch):
-    svc = service.connect(sqlite_config)
+    queue = connect(sqlite_config)
 
     def broken(*args, **kwargs):
         raise OSError("queue file is read-only")
 
-    monkeypatch.setattr(svc.tasks, "start_dispatch", broken)
+    monkeypatch.setattr(queue, "start_dispatch", broken)
     with caplog.at_level(logging.WARNING):
         d = create_dispatch(utcnow(), utcnow() + dt.timedelta(hours=1), "x")
     assert d.id and "could not be woken" in caplog.text
 
 
 def test_consumer_state_tells_none_external_or_embedded(sqlite_config):
-    assert service.consumer_state(sqlite_config) == "none"
+    assert consumer_state(sqlite_config) == "none"
     beat = leases.beat(None, queue_identity(sqlite_config), "external", "elsewhere", 1)
-    assert service.consumer_state(sqlite_config) == "external"
+    assert consumer_state(sqlite_config) == "external"
     leases.forget_consumer(beat)
-    embedded = service.EmbeddedConsumer(sqlite_config)
+    embedded = EmbeddedConsumer(sqlite_config)
     embedded.start()
     try:
-        assert service.consumer_state(sqlite_config) == "embedded"
+        assert consumer_state(sqlite_config) == "embedded"
     finally:
         embedded.stop()
-    assert service.consumer_state(sqlite_config) == "none"
+    assert consumer_state(sqlite_config) == "none"
 
 
 def test_the_embedded_consumer_sends_in_threads_and_stops_cleanly(sqlite_config):
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     add_clients(40)
-    embedded = service.EmbeddedConsumer(sqlite_config)
+    embedded = EmbeddedConsumer(sqlite_config)
     embedded.start()
     try:
-        service.connect(sqlite_config)
+        connect(sqlite_config)
         d = create_dispatch(utcnow(), utcnow() + dt.timedelta(hours=1), "from the dashboard")
         wait_for(lambda: Message.select().where((Message.dispatch == d.id)
                                                 & (Message.status == "delivered")).count() == 40,
@@ -127,10 +126,10 @@ def test_a_redis_queue_works_the_same(sqlite_config, redis_server):
     sqlite_config.queue.url = redis_server.url
     sqlite_config.queue.name = f"test-{os.getpid()}-{time.monotonic_ns()}"
     add_clients(10)
-    embedded = service.EmbeddedConsumer(sqlite_config)
+    embedded = EmbeddedConsumer(sqlite_config)
     embedded.start()
     try:
-        assert service.current().identity.startswith("redis:")
+        assert connected().identity.startswith("redis:")
         d = create_dispatch(utcnow(), utcnow() + dt.timedelta(hours=1), "via redis")
         wait_for(lambda: Message.select().where((Message.dispatch == d.id)
                                                 & (Message.status.in_(("sent", "delivered")))).count() == 10,
