@@ -1,5 +1,6 @@
 """The house rule: the core and the models know no screen, no queue and no network; the HTTP
-face calls the core and never writes SQL or talks to the engine or a gateway."""
+face calls the core and never writes SQL or talks to the engine or a gateway; no module of
+the package imports itself back through others."""
 import ast
 import pkgutil
 import subprocess
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import tui_notifier
 import tui_notifier.core as core
 
 FORBIDDEN = ("textual", "huey", "requests", "aiohttp", "falcon", "waitress")
@@ -67,3 +69,86 @@ def test_the_api_imports_no_engine_gateway_or_network_client():
         module = module.removesuffix(".__init__")
         pulled = _imported(module, ("tui_notifier.delivery", "huey", "requests", "aiohttp", "textual"))
         assert pulled == "", f"{module} pulls in {pulled}"
+
+
+def _imports_of(path: Path, module: str, modules: set[str]) -> set[str]:
+    """Every package module `module` imports, wherever in the file the import is written."""
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            names = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        else:
+            continue
+        for name in names:
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                found.add(name)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    root = Path(tui_notifier.__file__).parent
+    files = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        files[".".join(parts)] = path
+    modules = set(files)
+    return {name: _imports_of(path, name, modules) for name, path in files.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_of_the_package_imports_itself_back_through_others():
+    graph = import_graph()
+    assert "tui_notifier.delivery.engine" in graph and graph["tui_notifier.delivery.engine"]
+    assert cycles(graph) == []
+
+
+def test_the_circle_check_sees_imports_made_inside_functions():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
+    tree_imports = _imports_of(Path(__file__), "tests.test_layering", {"ast", "tests.test_layering"})
+    assert tree_imports == {"ast"}

@@ -12,7 +12,10 @@ from urllib.parse import urlparse
 import peewee
 from playhouse.db_url import connect as connect_url
 
-database = peewee.DatabaseProxy()
+from tui_notifier import models
+from tui_notifier.models import database
+
+__all__ = ["DatabaseError", "close_database", "database", "describe", "open_database"]
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -73,8 +76,6 @@ def make_database(url: str, pool: int = 0) -> peewee.Database:
 def open_database(url: str, pool: int = 0) -> peewee.Database:
     """Bind the models to `url` and make any missing tables and columns (columns first, so the
     indexes made on them find them). Safe to call again."""
-    from tui_notifier import models
-
     real = make_database(url, pool)
     if database.obj is not None:
         database.obj.close()

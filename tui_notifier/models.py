@@ -7,12 +7,15 @@ mixed offsets do not.
 from __future__ import annotations
 
 import datetime as _dt
+import enum
 import uuid
 
 import peewee as pw
 
 from tui_notifier.clock import UTC, utcnow
-from tui_notifier.db import database
+
+database = pw.DatabaseProxy()
+"""Every model's database, bound by `db.open_database` to the configured one."""
 
 MAX_TAG_LENGTH = 64
 
@@ -75,14 +78,27 @@ class StopEntry(BaseModel):
     created_at = UTCTimestampField(default=utcnow)
 
 
-class DispatchStatus:
+class StrEnum(str, enum.Enum):
+    """A status or an outcome: one name from the database to the screen. It compares, hashes,
+    formats and is stored as its text."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return self.value.__format__(spec)
+
+
+class DispatchStatus(StrEnum):
     SCHEDULED = "scheduled"
     RUNNING = "running"
     PAUSED = "paused"
     FINISHED = "finished"
     CANCELLED = "cancelled"
-    ALL = (SCHEDULED, RUNNING, PAUSED, FINISHED, CANCELLED)
-    CLOSED = (FINISHED, CANCELLED)
+
+
+DispatchStatus.ALL = tuple(DispatchStatus)
+DispatchStatus.CLOSED = (DispatchStatus.FINISHED, DispatchStatus.CANCELLED)
 
 
 class Dispatch(BaseModel):
@@ -127,7 +143,7 @@ class DispatchRecipient(BaseModel):
         primary_key = pw.CompositeKey("dispatch", "client")
 
 
-class MessageStatus:
+class MessageStatus(StrEnum):
     CREATED = "created"
     SENDING = "sending"
     SENT = "sent"
@@ -135,10 +151,13 @@ class MessageStatus:
     FAILED = "failed"
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
-    ALL = (CREATED, SENDING, SENT, DELIVERED, FAILED, TIMEOUT, CANCELLED)
-    UNSENT = (CREATED, SENDING)
-    COMPLETED = (SENT, DELIVERED)
-    FINAL = (DELIVERED, FAILED, TIMEOUT, CANCELLED)
+
+
+MessageStatus.ALL = tuple(MessageStatus)
+MessageStatus.UNSENT = (MessageStatus.CREATED, MessageStatus.SENDING)
+MessageStatus.COMPLETED = (MessageStatus.SENT, MessageStatus.DELIVERED)
+MessageStatus.FINAL = (MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.TIMEOUT,
+                       MessageStatus.CANCELLED)
 
 
 class Message(BaseModel):
@@ -170,7 +189,9 @@ class Message(BaseModel):
         )
 
 
-class AttemptOutcome:
+class SendOutcome(StrEnum):
+    """What one request to a gateway came to: the gateways say it, an Attempt row keeps it."""
+
     SENT = "sent"
     TRANSIENT = "transient"
     PERMANENT = "permanent"

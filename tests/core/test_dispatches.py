@@ -383,3 +383,11 @@ def test_a_rejected_change_writes_nothing_and_tells_no_one(new_dispatch, heard):
     with pytest.raises(ValidationError):
         new_dispatch(text="")
     assert heard == [] and Dispatch.select().count() == 0
+
+
+def test_one_table_says_which_change_each_status_allows():
+    assert set(dispatches.ALLOWED_FROM) == {"updated", "paused", "resumed", "cancelled", "deleted"}
+    assert dispatches.can_change("running", "paused") and not dispatches.can_change("paused", "paused")
+    assert dispatches.can_change("paused", "resumed") and not dispatches.can_change("running", "resumed")
+    assert not dispatches.can_change("finished", "updated") and dispatches.can_change("finished", "deleted")
+    assert not any(dispatches.can_change("cancelled", c) for c in ("updated", "paused", "resumed", "cancelled"))

@@ -9,8 +9,9 @@ import pytest
 
 from tui_notifier.config import GatewayConfig, SandboxConfig
 from tui_notifier.delivery.gateways import make_gateway
-from tui_notifier.delivery.gateways.base import Outcome, outcome_for_status
+from tui_notifier.delivery.gateways.base import outcome_for_status
 from tui_notifier.delivery.gateways.hyber import HyberGateway
+from tui_notifier.models import SendOutcome
 
 _made: list = []
 
@@ -50,7 +51,7 @@ def free_port() -> int:
 class TestProbe:
     async def test_a_200_with_code_0_is_sent(self, emulator):
         result = await probe(emulator).send(101, "79001234567", "hi")
-        assert (result.outcome, result.http_status, result.error) == (Outcome.SENT, 200, "")
+        assert (result.outcome, result.http_status, result.error) == (SendOutcome.SENT, 200, "")
         assert result.latency_ms is not None
         assert emulator.stats.snapshot(True)["ids"] == {"101": 1}
 
@@ -63,46 +64,46 @@ class TestProbe:
     async def test_a_malformed_body_is_transient(self, emulator):
         emulator.faults.malformed_rate = 1.0
         result = await probe(emulator).send(1, "79001234567", "hi")
-        assert result.outcome == Outcome.TRANSIENT and result.error.startswith("malformed answer")
+        assert result.outcome == SendOutcome.TRANSIENT and result.error.startswith("malformed answer")
 
     async def test_a_5xx_is_transient(self, emulator):
         emulator.faults.fail_rate = 1.0
         result = await probe(emulator).send(1, "79001234567", "hi")
-        assert result.outcome == Outcome.TRANSIENT and result.http_status in (500, 502, 503)
+        assert result.outcome == SendOutcome.TRANSIENT and result.http_status in (500, 502, 503)
 
     async def test_a_wrong_token_is_refused(self, emulator):
         result = await probe(emulator, token="wrong").send(1, "79001234567", "hi")
-        assert (result.outcome, result.http_status) == (Outcome.REFUSED, 401)
+        assert (result.outcome, result.http_status) == (SendOutcome.REFUSED, 401)
 
     async def test_another_4xx_is_permanent_with_the_reason(self, emulator):
         result = await probe(emulator, url=emulator.url + "/no/such/api").send(1, "79001234567", "hi")
-        assert (result.outcome, result.http_status) == (Outcome.PERMANENT, 404)
+        assert (result.outcome, result.http_status) == (SendOutcome.PERMANENT, 404)
         assert "not found" in result.error
 
     async def test_a_hanging_request_times_out_as_transient(self, emulator):
         emulator.faults.hang_rate = 1.0
         started = time.monotonic()
         result = await probe(emulator, timeout=0.3).send(1, "79001234567", "hi")
-        assert result.outcome == Outcome.TRANSIENT and "timeout" in result.error
+        assert result.outcome == SendOutcome.TRANSIENT and "timeout" in result.error
         assert time.monotonic() - started < 2
 
     async def test_a_dripping_answer_is_cut_by_the_timeout_of_the_whole_request(self, emulator):
         emulator.faults.latency_ms = 600
         started = time.monotonic()
         result = await probe(emulator, timeout=0.3).send(1, "79001234567", "hi")
-        assert result.outcome == Outcome.TRANSIENT and result.error == "timeout after 0.3 s"
+        assert result.outcome == SendOutcome.TRANSIENT and result.error == "timeout after 0.3 s"
         assert time.monotonic() - started < 0.6
 
     async def test_a_server_that_is_down_is_transient(self, emulator):
         emulator.faults.update({"down_for": 30})
         result = await probe(emulator).send(1, "79001234567", "hi")
-        assert result.outcome == Outcome.TRANSIENT and "connection" in result.error
+        assert result.outcome == SendOutcome.TRANSIENT and "connection" in result.error
 
     async def test_nobody_listening_is_transient_and_the_address_stays_out_of_the_reason(self):
         port = free_port()
         result = await gateway_for(kind="probe", url=f"http://127.0.0.1:{port}", timeout=1).send(
             1, "79001234567", "hi")
-        assert result.outcome == Outcome.TRANSIENT and "connection" in result.error
+        assert result.outcome == SendOutcome.TRANSIENT and "connection" in result.error
         assert str(port) not in result.error and "127.0.0.1" not in result.error
 
     async def test_one_keep_alive_session_without_cookies_serves_every_request(self, emulator):
@@ -116,9 +117,9 @@ class TestProbe:
 
 
 @pytest.mark.parametrize("status, outcome", [
-    (500, Outcome.TRANSIENT), (503, Outcome.TRANSIENT), (429, Outcome.TRANSIENT),
-    (400, Outcome.PERMANENT), (404, Outcome.PERMANENT), (422, Outcome.PERMANENT),
-    (401, Outcome.REFUSED), (403, Outcome.REFUSED), (302, Outcome.TRANSIENT),
+    (500, SendOutcome.TRANSIENT), (503, SendOutcome.TRANSIENT), (429, SendOutcome.TRANSIENT),
+    (400, SendOutcome.PERMANENT), (404, SendOutcome.PERMANENT), (422, SendOutcome.PERMANENT),
+    (401, SendOutcome.REFUSED), (403, SendOutcome.REFUSED), (302, SendOutcome.TRANSIENT),
 ])
 def test_http_statuses_map_to_outcomes(status, outcome):
     assert outcome_for_status(status) == outcome
@@ -134,12 +135,12 @@ class TestHyber:
 
     async def test_a_send_returns_the_provider_message_id(self, emulator):
         result = await hyber(emulator).send(55, "79001234567", "hello")
-        assert result.outcome == Outcome.SENT and len(result.provider_id) == 36
+        assert result.outcome == SendOutcome.SENT and len(result.provider_id) == 36
         assert emulator.stats.snapshot(True)["ids"] == {"55": 1}
 
     async def test_wrong_credentials_are_refused(self, emulator):
         result = await hyber(emulator, password="nope").send(1, "79001234567", "hello")
-        assert (result.outcome, result.http_status) == (Outcome.REFUSED, 401)
+        assert (result.outcome, result.http_status) == (SendOutcome.REFUSED, 401)
 
     async def test_reports_go_from_pending_to_final(self, emulator):
         gateway = hyber(emulator)
@@ -196,12 +197,12 @@ class TestSandbox:
     async def test_nothing_leaves_the_machine_and_sends_succeed(self):
         gateway = self.sandbox(latency_ms=5)
         result = await gateway.send(1, "79001234567", "hi")
-        assert result.outcome == Outcome.SENT and not gateway.leaves_machine
+        assert result.outcome == SendOutcome.SENT and not gateway.leaves_machine
         assert "nothing leaves" in gateway.describe()
 
     async def test_the_fail_rate_gives_transient_failures(self):
         result = await self.sandbox(latency_ms=0, fail_rate=1.0).send(1, "79001234567", "hi")
-        assert result.outcome == Outcome.TRANSIENT
+        assert result.outcome == SendOutcome.TRANSIENT
 
     async def test_reports_turn_final_after_the_delay(self):
         gateway = self.sandbox(latency_ms=0, dr_delay=0.2)

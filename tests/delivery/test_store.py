@@ -7,7 +7,7 @@ import pytest
 
 from tui_notifier.core.dispatches import cancel_dispatch, create_dispatch, pause_dispatch
 from tui_notifier.delivery.store import leases, messages, reports
-from tui_notifier.delivery.store.messages import Outcome, Result
+from tui_notifier.delivery.store.messages import Fate, Result
 from tui_notifier.delivery.store.reports import ReportData, ReportOutcome
 from tui_notifier.models import (
     Attempt,
@@ -142,7 +142,7 @@ def test_a_retry_waits_for_its_time(db):
     d = dispatch()
     messages.fan_out(d.id, now=T0)
     (m,) = messages.claim(d.id, 10, 30, 1, now=T0).messages
-    messages.record([Outcome(m.id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="HTTP 503",
+    messages.record([Fate(m.id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="HTTP 503",
                             http_status=503)], now=T0)
     assert messages.claim(d.id, 10, 30, 1, now=at(minutes=0.5)).messages == []
     (again,) = messages.claim(d.id, 10, 30, 1, now=at(minutes=1)).messages
@@ -155,12 +155,12 @@ def test_results_move_messages_and_keep_an_attempt_per_request(db):
     messages.fan_out(d.id, now=T0)
     ms = messages.claim(d.id, 10, 30, 1, now=T0).messages
     messages.record([
-        Outcome(ms[0].id, Result.SENT, T0, provider_id="p-1", http_status=200, latency_ms=12),
-        Outcome(ms[1].id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="timeout after 2 s"),
-        Outcome(ms[2].id, Result.FAILED, T0, error="HTTP 400: bad phone", http_status=400),
-        Outcome(ms[3].id, Result.RELEASE, T0, next_attempt_at=T0),
-        Outcome(ms[4].id, Result.TIMEOUT, T0, error=messages.ENDED_ERROR),
-        Outcome(ms[5].id, Result.CANCEL, T0),
+        Fate(ms[0].id, Result.SENT, T0, provider_id="p-1", http_status=200, latency_ms=12),
+        Fate(ms[1].id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="timeout after 2 s"),
+        Fate(ms[2].id, Result.FAILED, T0, error="HTTP 400: bad phone", http_status=400),
+        Fate(ms[3].id, Result.RELEASE, T0, next_attempt_at=T0),
+        Fate(ms[4].id, Result.TIMEOUT, T0, error=messages.ENDED_ERROR),
+        Fate(ms[5].id, Result.CANCEL, T0),
     ], now=T0)
 
     got = {m.id: m for m in Message.select()}
@@ -185,8 +185,8 @@ def test_a_late_failure_does_not_revive_a_timed_out_message_but_a_late_success_c
     a, b = messages.claim(d.id, 10, lease_seconds=5, owner=1, now=T0).messages
     messages.sweep_ended(now=at(hours=1))
     assert statuses(d.id) == {"timeout": 2}
-    messages.record([Outcome(a.id, Result.RETRY, T0, next_attempt_at=at(hours=2), error="HTTP 500"),
-                    Outcome(b.id, Result.SENT, T0, http_status=200)], now=at(hours=1))
+    messages.record([Fate(a.id, Result.RETRY, T0, next_attempt_at=at(hours=2), error="HTTP 500"),
+                    Fate(b.id, Result.SENT, T0, http_status=200)], now=at(hours=1))
     assert statuses(d.id) == {"timeout": 1, "sent": 1}
 
 
@@ -225,7 +225,7 @@ def test_at_the_end_unsent_messages_time_out_and_the_dispatch_finishes(db):
 
     assert len(swept.timed_out) == 3 and swept.finished == []
     assert Dispatch.get_by_id(d.id).status == DispatchStatus.RUNNING
-    messages.record([Outcome(m.id, Result.SENT, at(minutes=59.9)) for m in in_flight], now=at(hours=1))
+    messages.record([Fate(m.id, Result.SENT, at(minutes=59.9)) for m in in_flight], now=at(hours=1))
     assert messages.sweep_ended(now=at(hours=1, minutes=0.1)).finished == [d.id]
     d = Dispatch.get_by_id(d.id)
     assert d.status == DispatchStatus.FINISHED and d.finished_at == at(hours=1, minutes=0.1)
@@ -246,7 +246,7 @@ def test_a_running_dispatch_with_nothing_left_finishes(db):
     messages.fan_out(d.id, now=T0)
     ms = messages.claim(d.id, 10, 30, 1, now=T0).messages
     assert not messages.finish_if_done(d.id, now=T0)
-    messages.record([Outcome(m.id, Result.SENT, T0) for m in ms], now=T0)
+    messages.record([Fate(m.id, Result.SENT, T0) for m in ms], now=T0)
     assert messages.finish_if_done(d.id, now=T0)
 
 
@@ -256,8 +256,8 @@ def test_messages_of_a_cancelled_dispatch_that_come_back_are_cancelled(db):
     messages.fan_out(d.id, now=T0)
     a, b = messages.claim(d.id, 2, 30, 1, now=T0).messages
     cancel_dispatch(d.id, now=T0)
-    messages.record([Outcome(a.id, Result.RETRY, T0, next_attempt_at=T0, error="HTTP 502"),
-                    Outcome(b.id, Result.SENT, T0)], now=T0)
+    messages.record([Fate(a.id, Result.RETRY, T0, next_attempt_at=T0, error="HTTP 502"),
+                    Fate(b.id, Result.SENT, T0)], now=T0)
     assert [t.message_id for t in messages.settle_cancelled(d.id, now=T0)] == [a.id]
     assert statuses(d.id) == {"cancelled": 2, "sent": 1}
     assert messages.recently_cancelled(now=at(minutes=5)) == [d.id]
@@ -302,7 +302,7 @@ class TestSendWindows:
         d = dispatch(hours=2, window="09:00-18:00")
         messages.fan_out(d.id, now=T0)
         (moscow,) = messages.claim(d.id, 100, 30, 1, now=T0).messages
-        messages.record([Outcome(moscow.id, Result.SENT, T0)], now=T0)
+        messages.record([Fate(moscow.id, Result.SENT, T0)], now=T0)
         assert messages.claim(d.id, 100, 30, 1, now=at(hours=1)).messages == []
         assert [t.client_id for t in messages.sweep_ended(now=at(hours=2)).timed_out] == [1]
 
@@ -342,8 +342,8 @@ def test_delivery_reports_are_polled_until_final_and_kept_when_they_change(db):
     d = dispatch()
     messages.fan_out(d.id, now=T0)
     a, b = messages.claim(d.id, 10, 30, 1, now=T0).messages
-    messages.record([Outcome(a.id, Result.SENT, T0, provider_id="pa", next_attempt_at=at(minutes=1)),
-                    Outcome(b.id, Result.SENT, T0, provider_id="pb", next_attempt_at=at(minutes=1))],
+    messages.record([Fate(a.id, Result.SENT, T0, provider_id="pa", next_attempt_at=at(minutes=1)),
+                    Fate(b.id, Result.SENT, T0, provider_id="pb", next_attempt_at=at(minutes=1))],
                    now=T0)
     assert reports.claim_reports(10, 30, now=T0) == []
     due = reports.claim_reports(10, 30, now=at(minutes=1))

@@ -24,6 +24,24 @@ from tui_notifier.models import Client, Dispatch, DispatchRecipient, DispatchSta
 
 MAX_TEXT_LENGTH = 2000
 
+_OPEN = (DispatchStatus.SCHEDULED, DispatchStatus.RUNNING, DispatchStatus.PAUSED)
+
+ALLOWED_FROM: dict[str, tuple[DispatchStatus, ...]] = {
+    "updated": _OPEN,
+    "paused": (DispatchStatus.SCHEDULED, DispatchStatus.RUNNING),
+    "resumed": (DispatchStatus.PAUSED,),
+    "cancelled": _OPEN,
+    "deleted": DispatchStatus.ALL,
+}
+"""The dispatch state machine: each change an operator can make, and the statuses it may be
+made from. Core enforces it; the CLI and the dashboard read it (which keys to offer)."""
+
+
+def can_change(status: str, change: str) -> bool:
+    """Whether a dispatch in `status` may be `change`d (a key of ALLOWED_FROM)."""
+    return status in ALLOWED_FROM[change]
+
+
 Listener = Callable[[Dispatch, str], None]
 _listeners: list[Listener] = []
 _by_role: dict[str, Listener] = {}
@@ -380,7 +398,7 @@ def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timez
     now = now or utcnow()
     with database.atomic():
         dispatch = get_dispatch(dispatch_id)
-        if dispatch.status in DispatchStatus.CLOSED:
+        if not can_change(dispatch.status, "updated"):
             raise StateError(f"dispatch {dispatch.id} is {dispatch.status}: it can no longer change")
         zone = dispatch.timezone if timezone is _UNSET else clean_timezone(timezone)
         fields: dict = {"timezone": zone}
@@ -424,12 +442,12 @@ def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timez
 _ACTIONS = {"paused": "pause", "resumed": "resume", "cancelled": "cancel"}
 
 
-def _set_status(dispatch_id, allowed_from: tuple, status_for, change: str, reason: str = "",
+def _set_status(dispatch_id, status_for, change: str, reason: str = "",
                 now: _dt.datetime | None = None) -> Dispatch:
     now = now or utcnow()
     with database.atomic():
         dispatch = get_dispatch(dispatch_id)
-        if dispatch.status not in allowed_from:
+        if not can_change(dispatch.status, change):
             raise StateError(f"dispatch {dispatch.id} is {dispatch.status}: it cannot be {change}")
         new_status = status_for(dispatch, now)
         Dispatch.update(status=new_status, status_reason=reason, updated_at=now).where(
@@ -449,25 +467,20 @@ def _set_status(dispatch_id, allowed_from: tuple, status_for, change: str, reaso
 
 def pause_dispatch(dispatch_id, reason: str = "paused by the operator", now=None) -> Dispatch:
     """Stop sending until resumed; messages already in flight finish."""
-    return _set_status(
-        dispatch_id, (DispatchStatus.SCHEDULED, DispatchStatus.RUNNING),
-        lambda d, now: DispatchStatus.PAUSED, "paused", reason, now,
-    )
+    return _set_status(dispatch_id, lambda d, now: DispatchStatus.PAUSED, "paused", reason, now)
 
 
 def resume_dispatch(dispatch_id, now=None) -> Dispatch:
     def status_for(dispatch, now):
         return DispatchStatus.RUNNING if dispatch.fanned_out_at else DispatchStatus.SCHEDULED
 
-    return _set_status(dispatch_id, (DispatchStatus.PAUSED,), status_for, "resumed", "", now)
+    return _set_status(dispatch_id, status_for, "resumed", "", now)
 
 
 def cancel_dispatch(dispatch_id, now=None) -> Dispatch:
     """Stop for good: messages not yet sent become `cancelled`."""
-    return _set_status(
-        dispatch_id, (DispatchStatus.SCHEDULED, DispatchStatus.RUNNING, DispatchStatus.PAUSED),
-        lambda d, now: DispatchStatus.CANCELLED, "cancelled", "cancelled by the operator", now,
-    )
+    return _set_status(dispatch_id, lambda d, now: DispatchStatus.CANCELLED, "cancelled",
+                       "cancelled by the operator", now)
 
 
 def delete_dispatch(dispatch_id) -> None:

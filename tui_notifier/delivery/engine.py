@@ -30,16 +30,15 @@ from tui_notifier.clock import utcnow
 from tui_notifier.core.dispatches import pause_dispatch
 from tui_notifier.core.errors import CoreError
 from tui_notifier.delivery.gateways import Gateway, make_gateway
-from tui_notifier.delivery.gateways.base import Outcome as Sent
 from tui_notifier.delivery.gateways.base import ReportResult, SendResult
 from tui_notifier.delivery.logs import about
 from tui_notifier.delivery.policy import REPORT_POLL_HORIZON, report_poll_delay, retry_delay
 from tui_notifier.delivery.ratelimit import RateLimiter
 from tui_notifier.delivery.sender import Sender
 from tui_notifier.delivery.store import leases, messages, reports
-from tui_notifier.delivery.store.messages import Outcome, Result
+from tui_notifier.delivery.store.messages import Fate, Result
 from tui_notifier.delivery.mail import send_daily_summary_if_due, summary_due
-from tui_notifier.models import MessageStatus
+from tui_notifier.models import MessageStatus, SendOutcome
 
 log = logging.getLogger("tui_notifier.engine")
 
@@ -143,33 +142,33 @@ class Engine:
     # ------------------------------------------------------------ send results
 
     def outcome_for(self, message: messages.Claimed, state: messages.DispatchState, at: _dt.datetime,
-                    result: SendResult | None, blocker: str | None) -> Outcome:
+                    result: SendResult | None, blocker: str | None) -> Fate:
         now = self.clock()
         if result is None:
             if blocker == "ended":
-                return Outcome(message.id, Result.TIMEOUT, now, error=messages.ENDED_ERROR)
+                return Fate(message.id, Result.TIMEOUT, now, error=messages.ENDED_ERROR)
             if blocker == "cancelled":
-                return Outcome(message.id, Result.CANCEL, now)
+                return Fate(message.id, Result.CANCEL, now)
             due = now
             if blocker == "window" and state.window is not None:
                 due = state.window.next_open(message.timezone, now)
-            return Outcome(message.id, Result.RELEASE, now, next_attempt_at=due)
+            return Fate(message.id, Result.RELEASE, now, next_attempt_at=due)
         common = dict(at=at, http_status=result.http_status, latency_ms=result.latency_ms,
                       error=result.error)
-        if result.outcome == Sent.SENT:
+        if result.outcome == SendOutcome.SENT:
             first_poll = None
             if self.gateway.has_reports:
                 first_poll = now + _dt.timedelta(seconds=self.config.gateway.dr_poll_interval)
-            return Outcome(message.id, Result.SENT, next_attempt_at=first_poll,
+            return Fate(message.id, Result.SENT, next_attempt_at=first_poll,
                            provider_id=result.provider_id, **common)
-        if result.outcome == Sent.PERMANENT:
-            return Outcome(message.id, Result.FAILED, **common)
-        if result.outcome == Sent.REFUSED:
-            return Outcome(message.id, Result.REFUSED, next_attempt_at=now, **common)
+        if result.outcome == SendOutcome.PERMANENT:
+            return Fate(message.id, Result.FAILED, **common)
+        if result.outcome == SendOutcome.REFUSED:
+            return Fate(message.id, Result.REFUSED, next_attempt_at=now, **common)
         due = now + _dt.timedelta(seconds=retry_delay(message.attempts + 1, self.sending.retry, self.random))
         if state.window is not None:
             due = state.window.next_open(message.timezone, due)
-        return Outcome(message.id, Result.RETRY, next_attempt_at=due, **common)
+        return Fate(message.id, Result.RETRY, next_attempt_at=due, **common)
 
     def refused(self, dispatch_id, result: SendResult) -> None:
         """The gateway refused our credentials: pause the dispatch with the reason, once."""
@@ -363,11 +362,11 @@ class _Batch(_Collector):
                     if blocker is None:
                         at = engine.clock()
                         result = await engine.gateway.send(message.id, message.phone, self.state.text)
-                        if result.outcome == Sent.REFUSED:
+                        if result.outcome == SendOutcome.REFUSED:
                             self.refused = True
         except Exception as exc:  # a gateway bug must not lose the message
             log.exception("%s gateway error", about(self.dispatch_id, message.id, message.client_id))
-            result, blocker = SendResult(Sent.TRANSIENT, None, f"internal error: {exc!r}"), None
+            result, blocker = SendResult(SendOutcome.TRANSIENT, None, f"internal error: {exc!r}"), None
         self.put((message, at, result, blocker))
 
     # -- on the worker thread
@@ -418,7 +417,7 @@ _VERBS = {
 }
 
 
-def _log_outcome(dispatch_id, message: messages.Claimed, outcome: Outcome) -> None:
+def _log_outcome(dispatch_id, message: messages.Claimed, outcome: Fate) -> None:
     prefix = about(dispatch_id, message.id, message.client_id)
     if outcome.attempted:
         verb = _VERBS[outcome.kind].format(next=_hms(outcome.next_attempt_at), why="")

@@ -1,7 +1,7 @@
 """Gateways the engine sends through, chosen by `gateway.kind`."""
 from __future__ import annotations
 
-from tui_notifier.delivery.gateways.base import Gateway, Outcome, ReportResult, SendResult
+from tui_notifier.delivery.gateways.base import Gateway, ReportResult, SendResult
 from tui_notifier.delivery.gateways.hyber import HyberGateway
 from tui_notifier.delivery.gateways.probe import ProbeGateway
 from tui_notifier.delivery.gateways.sandbox import SandboxGateway
@@ -21,4 +21,4 @@ def make_gateway(gateway_config, concurrency: int = 8) -> Gateway:
     return HTTP_GATEWAYS[kind](gateway_config, concurrency)
 
 
-__all__ = ["Gateway", "Outcome", "ReportResult", "SendResult", "make_gateway"]
+__all__ = ["Gateway", "ReportResult", "SendResult", "make_gateway"]

@@ -19,18 +19,12 @@ from dataclasses import dataclass
 import aiohttp
 
 from tui_notifier.delivery.store.reports import ReportData
-
-
-class Outcome:
-    SENT = "sent"
-    TRANSIENT = "transient"
-    PERMANENT = "permanent"
-    REFUSED = "refused"
+from tui_notifier.models import SendOutcome
 
 
 @dataclass
 class SendResult:
-    outcome: str
+    outcome: SendOutcome
     http_status: int | None = None
     error: str = ""
     provider_id: str | None = None
@@ -38,7 +32,7 @@ class SendResult:
 
     @property
     def ok(self) -> bool:
-        return self.outcome == Outcome.SENT
+        return self.outcome == SendOutcome.SENT
 
 
 @dataclass
@@ -72,15 +66,15 @@ class Gateway:
         return self.kind
 
 
-def outcome_for_status(status: int) -> str:
+def outcome_for_status(status: int) -> SendOutcome:
     """HTTP status -> outcome, for answers that are not a success."""
     if status in (401, 403):
-        return Outcome.REFUSED
+        return SendOutcome.REFUSED
     if status == 429 or status >= 500:
-        return Outcome.TRANSIENT
+        return SendOutcome.TRANSIENT
     if 400 <= status < 500:
-        return Outcome.PERMANENT
-    return Outcome.TRANSIENT
+        return SendOutcome.PERMANENT
+    return SendOutcome.TRANSIENT
 
 
 def short(text: str, limit: int = 200) -> str:

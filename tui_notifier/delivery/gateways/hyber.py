@@ -20,13 +20,13 @@ from tui_notifier.clock import UTC
 from tui_notifier.delivery.store.reports import ReportData
 from tui_notifier.delivery.gateways.base import (
     HttpGateway,
-    Outcome,
     ReportResult,
     SendResult,
     outcome_for_status,
     parse_json,
     short,
 )
+from tui_notifier.models import SendOutcome
 
 PENDING_STATUSES = (-1, 1)
 DELIVERED = 2
@@ -90,16 +90,16 @@ class HyberGateway(HttpGateway):
                 "channel_options": {"sms": sms}}
         response, error, latency = await self.request("POST", self.send_url, body)
         if response is None:
-            return SendResult(Outcome.TRANSIENT, None, error, latency_ms=latency)
+            return SendResult(SendOutcome.TRANSIENT, None, error, latency_ms=latency)
         status = response.status
         data = parse_json(response)
         if status == 200:
             if data is not None and data.get("message_id"):
-                return SendResult(Outcome.SENT, status, provider_id=str(data["message_id"])[:64],
+                return SendResult(SendOutcome.SENT, status, provider_id=str(data["message_id"])[:64],
                                   latency_ms=latency)
             if data is not None and "error_code" in data:
-                return SendResult(Outcome.PERMANENT, status, _error_text(data, response), latency_ms=latency)
-            return SendResult(Outcome.TRANSIENT, status,
+                return SendResult(SendOutcome.PERMANENT, status, _error_text(data, response), latency_ms=latency)
+            return SendResult(SendOutcome.TRANSIENT, status,
                               f"malformed answer: {short(response.text, 120)!r}", latency_ms=latency)
         return SendResult(outcome_for_status(status), status,
                           f"HTTP {status}: {_error_text(data, response)}", latency_ms=latency)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from tui_notifier.delivery.gateways.base import (
     HttpGateway,
-    Outcome,
     SendResult,
     outcome_for_status,
     parse_json,
     short,
 )
+from tui_notifier.models import SendOutcome
 
 
 class ProbeGateway(HttpGateway):
@@ -33,13 +33,13 @@ class ProbeGateway(HttpGateway):
         body = {"id": message_id, "phone": int(phone), "text": text}
         response, error, latency = await self.request("POST", f"{self.base_url}/send/{message_id}", body)
         if response is None:
-            return SendResult(Outcome.TRANSIENT, None, error, latency_ms=latency)
+            return SendResult(SendOutcome.TRANSIENT, None, error, latency_ms=latency)
         status = response.status
         data = parse_json(response)
         if status == 200:
             if data is not None and data.get("code") == 0:
-                return SendResult(Outcome.SENT, status, "", provider_id=None, latency_ms=latency)
-            return SendResult(Outcome.TRANSIENT, status,
+                return SendResult(SendOutcome.SENT, status, "", provider_id=None, latency_ms=latency)
+            return SendResult(SendOutcome.TRANSIENT, status,
                               f"malformed answer: {short(response.text, 120)!r}", latency_ms=latency)
         detail = (data or {}).get("message") or response.text
         return SendResult(outcome_for_status(status), status, f"HTTP {status}: {short(detail, 160)}",

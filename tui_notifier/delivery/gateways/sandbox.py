@@ -12,7 +12,8 @@ import random
 import time
 
 from tui_notifier.delivery.store.reports import ReportData
-from tui_notifier.delivery.gateways.base import Gateway, Outcome, ReportResult, SendResult
+from tui_notifier.delivery.gateways.base import Gateway, ReportResult, SendResult
+from tui_notifier.models import SendOutcome
 
 SANDBOX_PREFIX = "sandbox"
 
@@ -42,10 +43,10 @@ class SandboxGateway(Gateway):
             await asyncio.sleep(self.settings.latency_ms / 1000)
         latency = int((time.monotonic() - started) * 1000)
         if self._random.random() < self.settings.fail_rate:
-            return SendResult(Outcome.TRANSIENT, 503, "HTTP 503: sandbox failure (sandbox.fail_rate)",
+            return SendResult(SendOutcome.TRANSIENT, 503, "HTTP 503: sandbox failure (sandbox.fail_rate)",
                               latency_ms=latency)
         provider_id = f"{SANDBOX_PREFIX}-{message_id}-{int(self.clock() * 1000)}"
-        return SendResult(Outcome.SENT, 200, provider_id=provider_id, latency_ms=latency)
+        return SendResult(SendOutcome.SENT, 200, provider_id=provider_id, latency_ms=latency)
 
     async def fetch_report(self, message_id: int, provider_id: str | None) -> ReportResult:
         try:

@@ -29,12 +29,13 @@ from tui_notifier.delivery.store import leases
 from tui_notifier.delivery.store.common import as_uuid, dispatch_key, is_postgres, now_or, sql
 from tui_notifier.models import (
     Attempt,
-    AttemptOutcome,
     Client,
     Dispatch,
     DispatchStatus,
     Message,
     MessageStatus,
+    SendOutcome,
+    StrEnum,
     to_millis,
 )
 
@@ -285,7 +286,7 @@ def defer_closed(dispatch_id, now: _dt.datetime | None = None) -> int:
 # ---------------------------------------------------------------- results
 
 
-class Result:
+class Result(StrEnum):
     """What became of one claimed message."""
 
     SENT = "sent"            # the gateway accepted it
@@ -301,11 +302,11 @@ class Result:
 _TRANSITIONS = {
     Result.SENT: (MessageStatus.SENT, (MessageStatus.SENDING, MessageStatus.CREATED,
                                        MessageStatus.TIMEOUT, MessageStatus.CANCELLED),
-                  AttemptOutcome.SENT),
-    Result.RETRY: (MessageStatus.CREATED, (MessageStatus.SENDING,), AttemptOutcome.TRANSIENT),
-    Result.REFUSED: (MessageStatus.CREATED, (MessageStatus.SENDING,), AttemptOutcome.REFUSED),
+                  SendOutcome.SENT),
+    Result.RETRY: (MessageStatus.CREATED, (MessageStatus.SENDING,), SendOutcome.TRANSIENT),
+    Result.REFUSED: (MessageStatus.CREATED, (MessageStatus.SENDING,), SendOutcome.REFUSED),
     Result.FAILED: (MessageStatus.FAILED, (MessageStatus.SENDING, MessageStatus.CREATED),
-                    AttemptOutcome.PERMANENT),
+                    SendOutcome.PERMANENT),
     Result.RELEASE: (MessageStatus.CREATED, (MessageStatus.SENDING,), None),
     Result.TIMEOUT: (MessageStatus.TIMEOUT, (MessageStatus.SENDING, MessageStatus.CREATED), None),
     Result.CANCEL: (MessageStatus.CANCELLED, (MessageStatus.SENDING, MessageStatus.CREATED), None),
@@ -313,7 +314,7 @@ _TRANSITIONS = {
 
 
 @dataclass
-class Outcome:
+class Fate:
     message_id: int
     kind: str
     at: _dt.datetime
@@ -330,7 +331,7 @@ class Outcome:
         return _TRANSITIONS[self.kind][2] is not None
 
 
-def record(outcomes: list[Outcome], now: _dt.datetime | None = None) -> None:
+def record(outcomes: list[Fate], now: _dt.datetime | None = None) -> None:
     """Write a handful of results in one transaction, with an Attempt row per request.
 
     A message only moves from the states its result may replace: a late transient failure

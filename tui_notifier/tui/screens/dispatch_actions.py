@@ -1,18 +1,16 @@
 """Pause, resume, cancel and delete, shared by every screen that shows a dispatch."""
 from __future__ import annotations
 
-from tui_notifier.core.dispatches import cancel_dispatch, delete_dispatch, pause_dispatch, resume_dispatch
-from tui_notifier.models import Dispatch, DispatchStatus
+from tui_notifier.core.dispatches import (can_change, cancel_dispatch, delete_dispatch, pause_dispatch,
+                                          resume_dispatch)
+from tui_notifier.models import Dispatch
 from tui_notifier.tui.formatting import short_id
 from tui_notifier.tui.screens.confirm import ConfirmScreen
 from tui_notifier.tui.widgets.literal import one_line
 
-ALLOWED_FROM = {
-    "pause": (DispatchStatus.SCHEDULED, DispatchStatus.RUNNING),
-    "resume": (DispatchStatus.PAUSED,),
-    "cancel_dispatch": (DispatchStatus.SCHEDULED, DispatchStatus.RUNNING, DispatchStatus.PAUSED),
-    "delete_dispatch": DispatchStatus.ALL,
-}
+CHANGE_OF_ACTION = {"pause": "paused", "resume": "resumed", "cancel_dispatch": "cancelled",
+                    "delete_dispatch": "deleted"}
+"""Each key's action and the change it asks core for (core.dispatches.ALLOWED_FROM says when)."""
 
 
 def dispatch_label(dispatch: Dispatch) -> str:
@@ -31,9 +29,9 @@ class DispatchActions:
         raise NotImplementedError
 
     def check_action(self, action: str, parameters) -> bool | None:
-        if action in ALLOWED_FROM:
+        if action in CHANGE_OF_ACTION:
             dispatch = self.selected_dispatch()
-            if dispatch is None or dispatch.status not in ALLOWED_FROM[action]:
+            if dispatch is None or not can_change(dispatch.status, CHANGE_OF_ACTION[action]):
                 return False
             return None if self.busy("dispatch-change") else True
         return True
