@@ -123,7 +123,8 @@ class ConsumerConfig:
     workers: int = 2
     """Huey worker threads; each works one batch at a time."""
     periodic: bool = True
-    """Run the periodic sweep in this consumer. Several consumers on a sqlite queue: keep one."""
+    """Run the periodic sweep from this consumer; a lease makes it run once per period however
+    many consumers share the queue."""
     tick_seconds: float = 2.0
     """How often the sweep runs (end-time cutoff, stalled leases, catch-up after restarts)."""
 

@@ -93,7 +93,7 @@ def test_an_unreadable_file_is_one_error(db, tmp_path):
 
 
 def test_a_dispatch_starting_fans_out_to_nobody_on_the_stop_list(db, new_dispatch, now):
-    from tui_notifier.core.sending import fan_out
+    from tui_notifier.delivery.store.messages import fan_out
 
     add_client("79001234567")
     add_client("79001234568")

@@ -12,7 +12,7 @@ import pytest
 from tui_notifier.clock import utcnow
 from tui_notifier.core.dispatches import cancel_dispatch, create_dispatch, pause_dispatch
 from tui_notifier.delivery.engine import HOST, Engine
-from harness import add_clients
+from harness import add_clients, wait_for
 from tui_notifier.models import Attempt, DeliveryReport, Dispatch, Message
 from tui_notifier.delivery.store import leases, messages, reports
 
@@ -179,12 +179,12 @@ def test_pause_and_cancel_stop_a_batch_within_half_a_second(make_engine, emulato
     engine.start_dispatch(d.id)
     stopped_at = []
 
-    def stop_soon():
-        time.sleep(0.5)
+    def stop_once_sending():
+        wait_for(lambda: emulator.stats.snapshot(False)["accepted"] >= 5, timeout=30, what="sending")
         stop(d.id)
         stopped_at.append(utcnow())
 
-    thread = threading.Thread(target=stop_soon)
+    thread = threading.Thread(target=stop_once_sending)
     thread.start()
     engine.send_batch(d.id)
     thread.join()
