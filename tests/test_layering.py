@@ -152,3 +152,9 @@ def test_the_circle_check_sees_imports_made_inside_functions():
     assert cycles(graph) == [["a", "b", "c"]]
     tree_imports = _imports_of(Path(__file__), "tests.test_layering", {"ast", "tests.test_layering"})
     assert tree_imports == {"ast"}
+
+
+def test_waking_the_engine_from_a_face_loads_no_http_client():
+    code = "import sys, tui_notifier.delivery.queue; print('aiohttp' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

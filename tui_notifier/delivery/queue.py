@@ -22,7 +22,6 @@ from huey.exceptions import ConfigurationError
 from tui_notifier.clock import utcnow, wall_clock
 from tui_notifier.core import dispatches
 from tui_notifier.db import database
-from tui_notifier.delivery.engine import Engine
 from tui_notifier.models import DispatchStatus
 
 log = logging.getLogger("tui_notifier.queue")
@@ -60,18 +59,19 @@ def make_huey(config):
 
 
 class Queue:
-    """The queue of one config with its tasks; with an `engine`, the tasks run it.
+    """The queue of one config with its tasks; with an `engine` (a `delivery.engine.Engine`),
+    the tasks run it. Faces never import the engine: waking it takes Huey alone.
 
     A batch that comes back full enqueues the next one before it starts sending, so the next
     claim is made by another worker while this batch is on the wire.
     """
 
-    def __init__(self, config, engine: Engine | None = None):
+    def __init__(self, config, engine=None):
         self.config = config
         self.identity = queue_identity(config)
         self.huey = huey = make_huey(config)
 
-        def run() -> Engine:
+        def run():
             if engine is None:
                 raise RuntimeError("no consumer runs in this process")
             return engine
