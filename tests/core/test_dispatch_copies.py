@@ -8,7 +8,7 @@ import pytest
 from tui_notifier.core import dispatches, stoplist
 from tui_notifier.core.clients import delete_client
 from tui_notifier.core.errors import ValidationError
-from tui_notifier.core.sending import fan_out
+from tui_notifier.delivery.store.messages import fan_out
 from tui_notifier.models import Message
 
 

@@ -250,10 +250,14 @@ def lookup_show(kind: str):
     return handle
 
 
-def api_root(req, resp, dialect: Dialect, **params):
-    from tui_notifier.api.routes import ROOT_LISTINGS
+def api_root(listings):
+    """The root's handler, naming where each of `listings` ((name, path) pairs) lives."""
 
-    resp.media = {name: f"{req.prefix}{path}/" for name, path in ROOT_LISTINGS}
+    def handle(req, resp, dialect: Dialect, **params):
+        resp.media = {name: f"{req.prefix}{path}/" for name, path in listings}
+
+    handle.__name__ = "api_root"
+    return handle
 
 
 def health(req, resp, dialect: Dialect, **params):

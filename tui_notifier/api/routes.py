@@ -90,8 +90,15 @@ def _action(name: str, action) -> Route:
 V1_DISPATCHES = "/api/v1/dispatches"
 V1_CLIENTS = "/api/v1/clients"
 
+ROOT_LISTINGS = (
+    ("clients", V1_CLIENTS), ("dispatches", V1_DISPATCHES), ("dispatch-reports", "/api/v1/dispatch-reports"),
+    ("mobile-operator-codes", "/api/v1/mobile-operator-codes"), ("tags", "/api/v1/tags"),
+    ("message-statuses", "/api/v1/message-statuses"), ("health", "/api/v1/health"),
+    ("mailings", "/api/v1/mailings"),
+)
+
 ROUTES: list[Route] = [
-    Route("/api/v1", V1, "api", {"GET": Op(h.api_root, "the list of endpoints", answer="root")}),
+    Route("/api/v1", V1, "api", {"GET": Op(h.api_root(ROOT_LISTINGS), "the list of endpoints", answer="root")}),
     Route("/api/v1/health", V1, "api", {"GET": Op(h.health, "whether the service and its database answer",
                                                   answer="health")}),
     # seeds 000 and 001
@@ -146,10 +153,3 @@ ROUTES: list[Route] = [
         "GET": Op(h.stats_show, "one mailing with its sent, unsent and total messages",
                   answer="seed003_stats")}),
 ]
-
-ROOT_LISTINGS = (
-    ("clients", V1_CLIENTS), ("dispatches", V1_DISPATCHES), ("dispatch-reports", "/api/v1/dispatch-reports"),
-    ("mobile-operator-codes", "/api/v1/mobile-operator-codes"), ("tags", "/api/v1/tags"),
-    ("message-statuses", "/api/v1/message-statuses"), ("health", "/api/v1/health"),
-    ("mailings", "/api/v1/mailings"),
-)
