@@ -166,6 +166,8 @@ class _Batch:
         self.on_conflict = on_conflict
         self.skip_invalid = skip_invalid
         self.rows: list[tuple[SourceRow, dict | None, str | None, list[tuple[str, str]]]] = []
+        self.directory_was_empty = not Client.select().exists()
+        """Then every phone met for the first time is new, and the directory need not be asked."""
 
     def add(self, source_row: SourceRow) -> None:
         problems = source_row.problems
@@ -190,21 +192,23 @@ class _Batch:
         if not self.rows:
             return
         rows, self.rows = self.rows, []
-        earlier = self.seen.first_of([phone for _row, _clean, phone, _problems in rows])
+        new = self.seen.add([(phone, row.row, row.line) for row, _clean, phone, _problems in rows])
+        first_here: dict[str, tuple[int, int]] = {}
+        for row, _clean, phone, _problems in rows:
+            if phone in new and phone not in first_here:
+                first_here[phone] = (row.row, row.line)
+        earlier = self.seen.first_of([phone for _row, _clean, phone, _problems in rows if phone not in first_here])
+        earlier.update(first_here)
         good: list[tuple[SourceRow, dict]] = []
         for source_row, clean, phone, problems in rows:
-            first = earlier.get(phone)
-            if first is None:
-                earlier[phone] = (source_row.row, source_row.line)
-            else:
+            first = earlier[phone]
+            if first[0] != source_row.row:
                 problems.append(("phone", f"{phone} appears again: first on line {first[1]} (row {first[0]})"))
             if problems:
                 self._fail(source_row, problems)
             else:
                 good.append((source_row, clean))
-        self.seen.add([(phone, *earlier[phone]) for source_row, _clean, phone, _problems in rows
-                       if earlier[phone][0] == source_row.row])
-        existing = _existing([clean["phone"] for _row, clean in good])
+        existing = {} if self.directory_was_empty else _existing([clean["phone"] for _row, clean in good])
         to_write = []
         for source_row, clean in good:
             current = existing.get(clean["phone"])
@@ -257,19 +261,24 @@ class _SeenPhones:
         return False
 
     def first_of(self, phones: list[str]) -> dict[str, tuple[int, int]]:
+        if not phones:
+            return {}
         marks = ", ".join([database.param] * len(phones))
         cursor = database.execute_sql(
             f"SELECT phone, row_number, line FROM {self.TABLE} WHERE phone IN ({marks})", phones)
         return {phone: (row, line) for phone, row, line in cursor}
 
-    def add(self, rows: list[tuple[str, int, int]]) -> None:
+    def add(self, rows: list[tuple[str, int, int]]) -> set[str]:
+        """Remember each phone not met before, with its row and line; return those phones."""
         if not rows:
-            return
+            return set()
         mark = database.param
-        database.execute_sql(
+        cursor = database.execute_sql(
             f"INSERT INTO {self.TABLE} (phone, row_number, line) VALUES "
-            + ", ".join([f"({mark}, {mark}, {mark})"] * len(rows)),
+            + ", ".join([f"({mark}, {mark}, {mark})"] * len(rows))
+            + " ON CONFLICT (phone) DO NOTHING RETURNING phone",
             list(chain.from_iterable(rows)))
+        return {phone for (phone,) in cursor}
 
 
 LOAD_CACHE_KIB = 16000
