@@ -19,7 +19,7 @@ from tui_notifier.tui.screens.clients import ClientsScreen
 from tui_notifier.tui.screens.quit import QuitScreen
 from tui_notifier.tui.widgets.consumer_banner import ConsumerBanner
 
-service = pytest.importorskip("tui_notifier.delivery.service")
+service = pytest.importorskip("tui_notifier.delivery.queue")
 
 
 def rendered(screen, selector: str) -> str:

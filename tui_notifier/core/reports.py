@@ -15,8 +15,7 @@ import peewee as pw
 from tui_notifier.clock import isoformat_z
 from tui_notifier.core.dispatches import get_dispatch
 from tui_notifier.core.errors import NotFound
-from tui_notifier.core.sending import open_zones
-from tui_notifier.core.windows import parse_window
+from tui_notifier.core.windows import open_zones, parse_window
 from tui_notifier.models import (Attempt, DeliveryReport, Dispatch, DispatchStatus, Message, MessageStatus,
                                  to_millis)
 

@@ -70,3 +70,20 @@ def parse_window(value) -> Window | None:
     if window.start == window.end:
         raise ValidationError("window", "start and end of the window must differ")
     return window
+
+
+@lru_cache(maxsize=256)
+def _zones_by_openness(window: Window, minute: _dt.datetime) -> tuple[frozenset, frozenset]:
+    opened, closed = set(), set()
+    for zone in pytz.common_timezones:
+        (opened if window.is_open(zone, minute) else closed).add(zone)
+    return frozenset(opened), frozenset(closed)
+
+
+def open_zones(window: Window, now: _dt.datetime) -> tuple[frozenset, frozenset]:
+    """(zones where `window` is open at `now`, zones where it is closed).
+
+    Windows are whole minutes and every zone's offset is too, so the split holds for the
+    whole minute and is cached by it.
+    """
+    return _zones_by_openness(window, now.replace(second=0, microsecond=0))

@@ -17,13 +17,11 @@ from __future__ import annotations
 import datetime as _dt
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import peewee as pw
-import pytz
 
 from tui_notifier.core.dispatches import audience_of
-from tui_notifier.core.windows import Window, parse_window
+from tui_notifier.core.windows import Window, open_zones, parse_window
 from tui_notifier.db import database
 from tui_notifier.delivery.store import leases
 from tui_notifier.delivery.store.common import as_uuid, dispatch_key, is_postgres, now_or, sql
@@ -79,23 +77,6 @@ def dispatch_state(dispatch_id) -> DispatchState | None:
 
 
 # ---------------------------------------------------------------- windows
-
-
-@lru_cache(maxsize=256)
-def _zones_by_openness(window: Window, minute: _dt.datetime) -> tuple[frozenset, frozenset]:
-    opened, closed = set(), set()
-    for zone in pytz.common_timezones:
-        (opened if window.is_open(zone, minute) else closed).add(zone)
-    return frozenset(opened), frozenset(closed)
-
-
-def open_zones(window: Window, now: _dt.datetime) -> tuple[frozenset, frozenset]:
-    """(zones where `window` is open at `now`, zones where it is closed).
-
-    Windows are whole minutes and every zone's offset is too, so the split holds for the
-    whole minute and is cached by it.
-    """
-    return _zones_by_openness(window, now.replace(second=0, microsecond=0))
 
 
 def _window_condition(condition, window: Window | None, now: _dt.datetime):
