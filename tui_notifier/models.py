@@ -39,6 +39,32 @@ class UTCTimestampField(pw.TimestampField):
 _STORED_INSTANT = UTCTimestampField()
 
 
+_INSERTS: dict = {}
+
+
+def insert_row(model, values: dict):
+    """INSERT one row and return its primary key, with the SQL built once per model, columns
+    and kind of database: the hot writes of a server (a client, an audit entry) skip peewee's
+    query building on every call. Fields left out take their defaults, as `create` gives them."""
+    db = database.obj
+    meta = model._meta
+    row = {f.name: (f.default() if callable(f.default) else f.default)
+           for f in meta.sorted_fields if f.default is not None and not f.primary_key and f.name not in values}
+    row.update(values)
+    fields = [meta.fields[name] for name in row]
+    key = (model, tuple(row), type(db))
+    sql = _INSERTS.get(key)
+    if sql is None:
+        left, right = db.quote
+        quoted = lambda name: f"{left}{name}{right}"  # noqa: E731
+        sql = (f"INSERT INTO {quoted(meta.table_name)} ({', '.join(quoted(f.column_name) for f in fields)}) "
+               f"VALUES ({', '.join([db.param] * len(fields))}) RETURNING {quoted(meta.primary_key.column_name)}")
+        _INSERTS[key] = sql
+    params = [f._dumps(row[f.name]) if isinstance(f, pw.JSONField) and row[f.name] is not None
+              else f.db_value(row[f.name]) for f in fields]
+    return db.execute_sql(sql, params).fetchone()[0]
+
+
 def to_millis(value: _dt.datetime) -> int:
     """The stored form of an instant, for raw SQL comparisons and bulk writes."""
     return _STORED_INSTANT.db_value(value)

@@ -14,7 +14,7 @@ import getpass
 from dataclasses import dataclass
 
 from tui_notifier.clock import utcnow
-from tui_notifier.models import AuditEntry
+from tui_notifier.models import AuditEntry, insert_row
 
 MAX_DETAIL = 2000
 
@@ -59,9 +59,9 @@ def current_actor() -> Actor:
 def record(action: str, object_type: str, object_id="", detail: str = "") -> None:
     """Add an entry for a write happening now, inside the caller's transaction."""
     actor = current_actor()
-    AuditEntry.insert(at=utcnow(), actor=actor.name[:128], face=actor.face, action=action,
-                      object_type=object_type, object_id=str(object_id)[:64],
-                      detail=detail[:MAX_DETAIL]).execute()
+    insert_row(AuditEntry, {"at": utcnow(), "actor": actor.name[:128], "face": actor.face, "action": action,
+                            "object_type": object_type, "object_id": str(object_id)[:64],
+                            "detail": detail[:MAX_DETAIL]})
 
 
 def list_entries(since: _dt.datetime | None = None, limit: int | None = None, offset: int = 0,

@@ -17,7 +17,7 @@ from tui_notifier.core.errors import Conflict, NotFound, ValidationError, shown
 from tui_notifier.core.phones import normalize_phone, operator_code_of
 from tui_notifier.core.text import first_control
 from tui_notifier.db import database
-from tui_notifier.models import MAX_TAG_LENGTH, Client, Message, MessageStatus
+from tui_notifier.models import MAX_TAG_LENGTH, Client, Message, MessageStatus, insert_row
 
 CLIENT_FIELDS = ("phone", "operator_code", "tag", "timezone")
 _FIELD_SET = frozenset(CLIENT_FIELDS + ("attributes",))
@@ -154,7 +154,7 @@ def add_client(phone, operator_code=None, tag=None, timezone=None, attributes=No
     )
     try:
         with database.atomic():
-            client = Client.create(**clean)
+            client = Client(id=insert_row(Client, clean), **clean)
             audit.record("create", "client", client.id, _described(clean))
     except pw.IntegrityError:
         raise _phone_taken(clean["phone"]) from None
