@@ -203,6 +203,8 @@ class Message(BaseModel):
     updated_at = UTCTimestampField(null=True)
     last_error = pw.TextField(default="")
     provider_id = pw.CharField(max_length=64, null=True)
+    text = pw.TextField(null=True)
+    """The text rendered for this client when the dispatch's text has placeholders; else the dispatch's."""
     lease_owner = pw.IntegerField(null=True)
     """The consumer (ConsumerHeartbeat id) holding the lease, so a dead one's batch is freed at once."""
 

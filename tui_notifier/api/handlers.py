@@ -131,6 +131,7 @@ def dispatch_messages(req, resp, dialect: Dialect, **params):
 def message_show(req, resp, dialect: Dialect, message_id: int, **params):
     history = reports.message_history(message_id)
     body = message_json(history.message)
+    body["text"] = history.text
     body["attempt_log"] = [
         {"at": isoformat_z(a.at), "outcome": wire(a.outcome), "http_status": a.http_status,
          "error": a.error, "latency_ms": a.latency_ms} for a in history.attempts]

@@ -146,6 +146,11 @@ class MessageHistory:
     attempts: list[Attempt]
     reports: list[DeliveryReport]
 
+    @property
+    def text(self) -> str:
+        """The text sent (or to be sent): the message's own when personalised, else its dispatch's."""
+        return self.message.text if self.message.text is not None else self.message.dispatch.message_text
+
 
 def message_history(message_id: int) -> MessageHistory:
     message = Message.get_or_none(Message.id == message_id)

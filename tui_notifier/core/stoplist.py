@@ -100,6 +100,13 @@ def is_stopped(phone: str) -> bool:
     return StopEntry.select().where(StopEntry.phone == phone).exists()
 
 
+def stopped_among(phones: list[str]) -> set[str]:
+    """Which of `phones` are stopped now (the engine asks again before each request it starts)."""
+    if not phones:
+        return set()
+    return {p for (p,) in StopEntry.select(StopEntry.phone).where(StopEntry.phone.in_(phones)).tuples()}
+
+
 def stopped_query():
     """The stopped phones, as a subquery for audiences and claims."""
     return StopEntry.select(StopEntry.phone)

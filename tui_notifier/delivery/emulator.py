@@ -7,7 +7,7 @@ Serves on 127.0.0.1:
   status -1 for the first half of `dr_delay`, then 1 (in delivery), then 2 (delivered) or,
   for an `undelivered_rate` share, 5 (not delivered).
 - `GET /_emulator/stats` what it accepted, repeats of one message id included
-  (`?ids=1` adds the count per id); `POST /_emulator/faults` with a JSON object changes faults
+  (`?ids=1` adds the count per id, and the text and alpha name each id last came with); `POST /_emulator/faults` with a JSON object changes faults
   (`down_for` takes the server down for that many seconds from now); `POST /_emulator/reset`.
 
 Faults on sends: `fail_rate` (500/502/503), `malformed_rate` (200 with a broken body; the
@@ -98,6 +98,8 @@ class Stats:
         self.report_requests = 0
         self.hyber: dict[str, HyberMessage] = {}
         self.by_extra_id: dict[str, str] = {}
+        self.texts: dict[str, list] = {}
+        """The last text (and hyber alpha name) accepted per message id, to check what reached the gateway."""
 
     def request(self) -> None:
         now = time.time()
@@ -107,9 +109,10 @@ class Stats:
             if self.first_request_at is None:
                 self.first_request_at = now
 
-    def accept(self, message_id: str) -> None:
+    def accept(self, message_id: str, text: str, sender: str | None = None) -> None:
         with self.lock:
             self.accepted[message_id] = self.accepted.get(message_id, 0) + 1
+            self.texts[message_id] = [text, sender]
             self.last_accepted_at = time.time()
 
     def snapshot(self, with_ids: bool) -> dict:
@@ -126,6 +129,8 @@ class Stats:
             }
             if with_ids:
                 data["ids"] = dict(self.accepted)
+                data["texts"] = {k: v[0] for k, v in self.texts.items()}
+                data["senders"] = {k: v[1] for k, v in self.texts.items() if v[1] is not None}
         return data
 
 
@@ -267,7 +272,7 @@ class _Handler:
         if (not isinstance(data, dict) or str(data.get("id")) != key
                 or not isinstance(data.get("phone"), int) or not isinstance(data.get("text"), str)):
             return _reply(400, {"code": 400, "message": "expected {id, phone (integer), text}"})
-        self.emulator.stats.accept(key)
+        self.emulator.stats.accept(key, data["text"])
         return self._malformed(rnd) or _reply(200, {"code": 0, "message": "OK"})
 
     def _hyber(self, data, rnd):
@@ -282,7 +287,7 @@ class _Handler:
             stats.hyber[message_id] = HyberMessage(extra_id, data["phone_number"], self.emulator.clock(),
                                                    rnd.random() >= faults.undelivered_rate)
             stats.by_extra_id[extra_id] = message_id
-        stats.accept(extra_id)
+        stats.accept(extra_id, sms["text"], sms.get("alpha_name"))
         return self._malformed(rnd) or _reply(200, {"message_id": message_id})
 
     def _report(self, request: Request, parts: list[str]):

@@ -16,6 +16,7 @@ on the loop.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as _dt
 import logging
 import os
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from tui_notifier.clock import utcnow
+from tui_notifier.core import stoplist
 from tui_notifier.core.dispatches import pause_dispatch
 from tui_notifier.core.errors import CoreError
 from tui_notifier.delivery.gateways import Gateway, make_gateway
@@ -149,6 +151,8 @@ class Engine:
                 return Fate(message.id, Result.TIMEOUT, now, error=messages.ENDED_ERROR)
             if blocker == "cancelled":
                 return Fate(message.id, Result.CANCEL, now)
+            if blocker == "stopped":
+                return Fate(message.id, Result.CANCEL, now, error=stoplist.STOPPED_ERROR)
             due = now
             if blocker == "window" and state.window is not None:
                 due = state.window.next_open(message.timezone, now)
@@ -328,6 +332,8 @@ class _Batch(_Collector):
         self.state = claim.dispatch
         self.refused = False
         self.open_ids = {m.id for m in claim.messages}
+        self.phones = {m.id: m.phone for m in claim.messages}
+        self.stopped: set[str] = set()
         self.last_refresh = self.last_renew = time.monotonic()
 
     # -- on the loop
@@ -340,6 +346,8 @@ class _Batch(_Collector):
             return "stopping"
         if self.refused:
             return "paused"
+        if message.phone in self.stopped:
+            return "stopped"
         state = self.state
         now = self.engine.clock()
         reason = state.blocker(now)
@@ -361,7 +369,8 @@ class _Batch(_Collector):
                     blocker = self.blocker(message)
                     if blocker is None:
                         at = engine.clock()
-                        result = await engine.gateway.send(message.id, message.phone, self.state.text)
+                        result = await engine.gateway.send(message.id, message.phone,
+                                                           message.text or self.state.text, self.state.sender)
                         if result.outcome == SendOutcome.REFUSED:
                             self.refused = True
         except Exception as exc:  # a gateway bug must not lose the message
@@ -377,6 +386,7 @@ class _Batch(_Collector):
             self.last_refresh = now
             state = messages.dispatch_state(self.dispatch_id)
             self.state = state if state is not None else _deleted(self.state)
+            self.stopped = stoplist.stopped_among([self.phones[i] for i in self.open_ids])
         if now - self.last_renew >= self.engine.sending.lease_seconds / 3:
             self.last_renew = now
             messages.renew(sorted(self.open_ids), self.engine.owner, self.engine.sending.lease_seconds,
@@ -402,8 +412,7 @@ class _Batch(_Collector):
 
 def _deleted(state: messages.DispatchState) -> messages.DispatchState:
     """The dispatch vanished mid-batch (deleted): treat it as cancelled."""
-    return messages.DispatchState(state.id, "cancelled", state.start_at, state.end_at, state.text,
-                                 state.window, state.fanned_out)
+    return dataclasses.replace(state, status="cancelled")
 
 
 _VERBS = {

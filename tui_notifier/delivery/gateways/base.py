@@ -53,7 +53,8 @@ class Gateway:
     has_reports = False
     leaves_machine = True
 
-    async def send(self, message_id: int, phone: str, text: str) -> SendResult:
+    async def send(self, message_id: int, phone: str, text: str, sender: str = "") -> SendResult:
+        """Send one SMS; `sender` is the dispatch's alpha name (empty: the gateway's own)."""
         raise NotImplementedError
 
     async def fetch_report(self, message_id: int, provider_id: str | None) -> ReportResult:

@@ -82,10 +82,10 @@ class HyberGateway(HttpGateway):
     def describe(self) -> str:
         return f"hyber at {self.send_url}"
 
-    async def send(self, message_id: int, phone: str, text: str) -> SendResult:
+    async def send(self, message_id: int, phone: str, text: str, sender: str = "") -> SendResult:
         sms = {"text": text, "ttl": self.config.ttl}
-        if self.config.alpha_name:
-            sms["alpha_name"] = self.config.alpha_name
+        if sender or self.config.alpha_name:
+            sms["alpha_name"] = sender or self.config.alpha_name
         body = {"phone_number": int(phone), "extra_id": str(message_id), "channels": ["sms"],
                 "channel_options": {"sms": sms}}
         response, error, latency = await self.request("POST", self.send_url, body)

@@ -29,7 +29,7 @@ class ProbeGateway(HttpGateway):
     def describe(self) -> str:
         return f"probe at {self.base_url}"
 
-    async def send(self, message_id: int, phone: str, text: str) -> SendResult:
+    async def send(self, message_id: int, phone: str, text: str, sender: str = "") -> SendResult:
         body = {"id": message_id, "phone": int(phone), "text": text}
         response, error, latency = await self.request("POST", f"{self.base_url}/send/{message_id}", body)
         if response is None:

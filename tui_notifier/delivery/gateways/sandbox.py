@@ -37,7 +37,7 @@ class SandboxGateway(Gateway):
     def describe(self) -> str:
         return "sandbox (in-process; nothing leaves this machine)"
 
-    async def send(self, message_id: int, phone: str, text: str) -> SendResult:
+    async def send(self, message_id: int, phone: str, text: str, sender: str = "") -> SendResult:
         started = time.monotonic()
         if self.settings.latency_ms > 0:
             await asyncio.sleep(self.settings.latency_ms / 1000)

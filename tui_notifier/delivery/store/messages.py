@@ -14,12 +14,14 @@ kept in the same transactions.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import uuid
 from dataclasses import dataclass, field
 
 import peewee as pw
 
+from tui_notifier.core import stoplist, templates
 from tui_notifier.core.dispatches import audience_of
 from tui_notifier.core.windows import Window, open_zones, parse_window
 from tui_notifier.db import database
@@ -54,6 +56,7 @@ class DispatchState:
     text: str
     window: Window | None
     fanned_out: bool
+    sender: str = ""
 
     def blocker(self, now: _dt.datetime) -> str | None:
         """Why no request may start now (`ended`, `paused`, `cancelled`, ...), or None."""
@@ -72,7 +75,7 @@ def dispatch_state(dispatch_id) -> DispatchState | None:
         return None
     return DispatchState(
         id=d.id, status=d.status, start_at=d.start_at, end_at=d.end_at, text=d.message_text,
-        window=parse_window(d.window), fanned_out=d.fanned_out_at is not None,
+        window=parse_window(d.window), fanned_out=d.fanned_out_at is not None, sender=d.sender,
     )
 
 
@@ -166,6 +169,8 @@ class Claimed:
     phone: str
     timezone: str
     attempts: int
+    text: str | None = None
+    """The text rendered for this client, when the dispatch's has placeholders."""
 
 
 @dataclass
@@ -181,7 +186,7 @@ def pump_lease(dispatch_id) -> str:
 def _claimable(dispatch_id, window: Window | None, now: _dt.datetime):
     return _window_condition(
         (Message.dispatch == as_uuid(dispatch_id)) & (Message.status == MessageStatus.CREATED)
-        & (Message.next_attempt_at <= now), window, now)
+        & (Message.next_attempt_at <= now) & Message.phone.not_in(stoplist.stopped_query()), window, now)
 
 
 def claim(dispatch_id, limit: int, lease_seconds: float, owner: int | None,
@@ -209,8 +214,22 @@ def claim(dispatch_id, limit: int, lease_seconds: float, owner: int | None,
                             Message.attempts))
         rows = sorted(Claimed(*row) for row in query.tuples().execute())
         if rows:
+            rows = _personalised(state.text, rows)
             leases.hold(pump_lease(dispatch_id), owner, lease_seconds, now)
     return Claim(state, rows)
+
+
+def _personalised(text: str, rows: list[Claimed]) -> list[Claimed]:
+    """Each message's text rendered for its client, kept on the message; unchanged without placeholders."""
+    template = templates.parse(text)
+    if not template.names:
+        return rows
+    clients = {c.id: c for c in Client.select().where(Client.id.in_([r.client_id for r in rows if r.client_id]))}
+    rendered = [dataclasses.replace(r, text=template.render(
+        templates.client_values(clients[r.client_id]) if r.client_id in clients else {})) for r in rows]
+    Message.update(text=pw.Case(Message.id, [(r.id, r.text) for r in rendered])) \
+        .where(Message.id.in_([r.id for r in rendered])).execute()
+    return rendered
 
 
 def has_claimable(dispatch_id, now: _dt.datetime | None = None) -> bool:

@@ -89,7 +89,7 @@ class MessageScreen(BackgroundReads, Screen):
             f"Sent         {when(m.sent_at)}",
             f"Provider id  {m.provider_id or '—'}",
             f"Last error   {m.last_error or '—'}",
-            f"Text         {self.dispatch.message_text}",
+            f"Text         {history.text}",
         ]
         fields.update(literal("\n".join(lines)))
         self.history = history
