@@ -26,7 +26,10 @@ from tui_notifier.delivery.store import leases
 log = logging.getLogger("tui_notifier.consumer")
 
 class _Workers(HueyConsumer):
-    """Huey's workers; stopping them first stops new requests, and signals are optional."""
+    """Huey's workers; stopping them first stops new requests, and signals are optional.
+
+    An idle worker looks for a task at least every 0.1 s: a full batch asks for the next one
+    before it sends, and a longer wait would leave the loop idle between batches."""
 
     def __init__(self, huey, engine: Engine, handle_signals: bool, **kwargs):
         self.engine = engine
@@ -125,7 +128,7 @@ class Consumer:
         self.huey_workers = _Workers(
             self.queue.huey, self.engine, self.handle_signals,
             workers=self.workers, periodic=False, worker_type="thread",
-            initial_delay=0.1, backoff=1.15, max_delay=0.5, scheduler_interval=1,
+            initial_delay=0.02, backoff=1.15, max_delay=0.1, scheduler_interval=1,
             shutdown_timeout=self.config.gateway.timeout + 5, check_worker_health=True,
         )
         if self.config.consumer.periodic:
