@@ -150,6 +150,8 @@ class Dispatch(BaseModel):
     source = pw.UUIDField(null=True)
     """The dispatch this one was cloned or resent from, if any."""
     explicit_audience = pw.BooleanField(default=False)
+    skipped_stoplist = pw.IntegerField(default=0)
+    """Clients of the audience left out at the start because their phone was on the stop list."""
     """The audience is the clients listed in `DispatchRecipient`, not the filters (a resend)."""
 
     @property

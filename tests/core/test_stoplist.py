@@ -103,3 +103,4 @@ def test_a_dispatch_starting_fans_out_to_nobody_on_the_stop_list(db, new_dispatc
     fan_out(dispatch.id, now=dispatch.start_at)
 
     assert [m.phone for m in Message.select()] == ["79001234567"]
+    assert dispatches.get_dispatch(dispatch.id).skipped_stoplist == 1

@@ -196,6 +196,7 @@ def run_show(args, ctx) -> int:
         ("window", dispatch.window or "any time"),
         ("audience", audience_label(dispatch)),
         ("matching now", dispatches.audience_count(dispatch)),
+        ("left out", f"{dispatch.skipped_stoplist} on the stop list at the start"),
         ("sender", dispatch.sender or "the gateway's alpha name"),
         ("text", dispatch.message_text),
         ("messages", report.total),

@@ -165,11 +165,20 @@ def clean_sender(value) -> str:
 
 def audience_of(dispatch: Dispatch):
     """The clients a dispatch is for: its list (a resend) or its filters, the stop list left out."""
+    return _chosen(dispatch).where(Client.phone.not_in(stoplist.stopped_query()))
+
+
+def stopped_in_audience(dispatch: Dispatch) -> int:
+    """How many clients the dispatch's list or filters choose that the stop list leaves out."""
+    return _chosen(dispatch).where(Client.phone.in_(stoplist.stopped_query())).count()
+
+
+def _chosen(dispatch: Dispatch):
+    """The clients the list or the filters choose, before the stop list."""
     if dispatch.explicit_audience:
         listed = DispatchRecipient.select(DispatchRecipient.client).where(DispatchRecipient.dispatch == dispatch.id)
-        return Client.select(Client.id).where(Client.id.in_(listed)
-                                              & Client.phone.not_in(stoplist.stopped_query()))
-    return audience_query(dispatch.operator_codes, dispatch.tags)
+        return Client.select(Client.id).where(Client.id.in_(listed))
+    return _filtered(dispatch.operator_codes, dispatch.tags)
 
 
 def audience_count(dispatch: Dispatch) -> int:
@@ -179,7 +188,11 @@ def audience_count(dispatch: Dispatch) -> int:
 
 def audience_query(operator_codes: Iterable[str] = (), tags: Iterable[str] = ()):
     """Clients a filter matches (empty sets match everyone), the stop list left out."""
-    query = Client.select(Client.id).where(Client.phone.not_in(stoplist.stopped_query()))
+    return _filtered(operator_codes, tags).where(Client.phone.not_in(stoplist.stopped_query()))
+
+
+def _filtered(operator_codes: Iterable[str], tags: Iterable[str]):
+    query = Client.select(Client.id)
     operator_codes, tags = list(operator_codes), list(tags)
     if operator_codes:
         query = query.where(Client.operator_code.in_(operator_codes))

@@ -61,6 +61,7 @@ class DispatchReport:
             "sender": d.sender,
             "source_id": str(d.source) if d.source else None,
             "audience": "list" if d.explicit_audience else "filters",
+            "skipped_stoplist": d.skipped_stoplist,
         }
 
 

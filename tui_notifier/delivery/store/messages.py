@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from tui_notifier.core import stoplist, templates
-from tui_notifier.core.dispatches import audience_of
+from tui_notifier.core.dispatches import audience_of, stopped_in_audience
 from tui_notifier.core.windows import Window, open_zones, parse_window
 from tui_notifier.db import database
 from tui_notifier.delivery.store import leases
@@ -142,7 +142,8 @@ def fan_out(dispatch_id, now: _dt.datetime | None = None) -> FanOut:
                 or d.start_at > now or d.end_at <= now):
             return FanOut()
         created = _insert_messages(d, now)
-        fields = {"status": DispatchStatus.RUNNING, "fanned_out_at": now, "updated_at": now}
+        fields = {"status": DispatchStatus.RUNNING, "fanned_out_at": now, "updated_at": now,
+                  "skipped_stoplist": stopped_in_audience(d)}
         if created == 0:
             fields.update(status=DispatchStatus.FINISHED, finished_at=now)
         Dispatch.update(**fields).where(Dispatch.id == d.id).execute()
