@@ -9,7 +9,7 @@ from tui_notifier.api.dialects import (FILTER_KINDS, Dialect, client_changes, di
                                        filter_values, wire)
 from tui_notifier.api.errors import FieldErrors, field_errors
 from tui_notifier.clock import isoformat_z
-from tui_notifier.core import clients, dispatches, lookups, reports
+from tui_notifier.core import clients, dispatches, lookups, reports, stoplist
 from tui_notifier.core.errors import Conflict, ValidationError
 from tui_notifier.models import DispatchStatus, MessageStatus
 
@@ -94,6 +94,32 @@ def dispatch_action(action):
 
     handle.__name__ = f"dispatch_{action.__name__}"
     return handle
+
+
+_COPY_FIELDS = {"start_datetime": "start", "end_datetime": "end", "status": "statuses"}
+
+
+def _copy_body(req) -> dict:
+    """start_datetime, end_datetime (and for a resend status) from the body, as core keywords."""
+    body = read_body(req)
+    return {core: body[name] for name, core in _COPY_FIELDS.items() if body.get(name) not in (None, "")}
+
+
+def dispatch_clone(req, resp, dialect: Dialect, location: str, **params):
+    original = _dispatch(dialect, params)
+    copy = _core_call(dialect, dispatches.clone_dispatch, original.id, **_copy_body(req))
+    _created(req, resp, dialect.dispatch_out(copy), f"{req.prefix}{location}/{copy.id}/")
+
+
+def dispatch_resend(req, resp, dialect: Dialect, location: str, **params):
+    original = _dispatch(dialect, params)
+    given = _copy_body(req)
+    missing = {name: ["This field is required."] for name, core in _COPY_FIELDS.items()
+               if core in ("start", "end") and core not in given}
+    if missing:
+        raise FieldErrors(missing)
+    copy = _core_call(dialect, dispatches.resend_dispatch, original.id, **given)
+    _created(req, resp, dialect.dispatch_out(copy), f"{req.prefix}{location}/{copy.id}/")
 
 
 def dispatch_preview(req, resp, dialect: Dialect, **params):
@@ -183,6 +209,38 @@ def stats_show(req, resp, dialect: Dialect, **params):
 
 
 # Clients ----------------------------------------------------------------------------------
+
+# Stop list ----------------------------------------------------------------------------------
+
+def _stop_entry(entry) -> dict:
+    return {"phone": entry.phone, "reason": entry.reason, "created": isoformat_z(entry.created_at)}
+
+
+def stoplist_list(req, resp, dialect: Dialect, **params):
+    page = Page(req, stoplist.count_stopped())
+    found = stoplist.list_stopped(limit=page.limit, offset=page.offset)
+    resp.media = page.body([_stop_entry(e) for e in found])
+
+
+def stoplist_add(req, resp, dialect: Dialect, **params):
+    body = read_body(req)
+    phones = body.get("phones", body.get("phone"))
+    if phones in (None, "", []):
+        raise FieldErrors({"phone": ["This field is required."]})
+    if isinstance(phones, (str, int)):
+        phones = [phones]
+    if not isinstance(phones, list):
+        raise FieldErrors({"phones": ["Expected a list of phones."]})
+    result = _core_call(dialect, stoplist.add_phones, phones, body.get("reason") or "")
+    resp.status = falcon.HTTP_201
+    resp.media = {"added": result.added, "already": result.already, "cancelled": result.cancelled}
+
+
+def stoplist_remove(req, resp, dialect: Dialect, phone: str, **params):
+    if _core_call(dialect, stoplist.remove_phones, [phone]) == 0:
+        raise falcon.HTTPNotFound()
+    resp.status = falcon.HTTP_204
+
 
 def client_list(req, resp, dialect: Dialect, **params):
     page = Page(req, clients.count_clients())

@@ -89,12 +89,13 @@ def _action(name: str, action) -> Route:
 
 V1_DISPATCHES = "/api/v1/dispatches"
 V1_CLIENTS = "/api/v1/clients"
+V1_STOPLIST = "/api/v1/stoplist"
 
 ROOT_LISTINGS = (
     ("clients", V1_CLIENTS), ("dispatches", V1_DISPATCHES), ("dispatch-reports", "/api/v1/dispatch-reports"),
     ("mobile-operator-codes", "/api/v1/mobile-operator-codes"), ("tags", "/api/v1/tags"),
     ("message-statuses", "/api/v1/message-statuses"), ("health", "/api/v1/health"),
-    ("mailings", "/api/v1/mailings"),
+    ("mailings", "/api/v1/mailings"), ("stoplist", V1_STOPLIST),
 )
 
 ROUTES: list[Route] = [
@@ -113,6 +114,14 @@ ROUTES: list[Route] = [
     _action("pause", dispatches.pause_dispatch),
     _action("resume", dispatches.resume_dispatch),
     _action("cancel", dispatches.cancel_dispatch),
+    Route(f"{V1_DISPATCHES}/{UUID}/clone", V1, "dispatches", {
+        "POST": Op(h.dispatch_clone, "a new dispatch with this one's text, audience, window and sender "
+                   "(its times unless new ones are given)", 201, "v1_dispatch", "copy_in",
+                   bound={"location": V1_DISPATCHES})}),
+    Route(f"{V1_DISPATCHES}/{UUID}/resend", V1, "dispatches", {
+        "POST": Op(h.dispatch_resend, "a new dispatch with the same text for exactly the clients whose "
+                   "messages ended in the given statuses (failed,timeout by default)", 201, "v1_dispatch",
+                   "resend_in", bound={"location": V1_DISPATCHES})}),
     Route(f"{V1_DISPATCHES}/{UUID}/messages", V1, "dispatches", {
         "GET": Op(h.dispatch_messages, "a dispatch's messages", answer="message_page", query=PAGE + STATUS)}),
     Route("/api/v1/dispatch-reports", V1, "reports", {
@@ -125,6 +134,12 @@ ROUTES: list[Route] = [
     _collection(V1_CLIENTS, V1, "clients", "client",
                 Op(h.client_list, "the client directory in id order", answer="v1_client_page", query=PAGE)),
     _item(f"{V1_CLIENTS}/{CLIENT}", V1, "clients", "client"),
+    Route(V1_STOPLIST, V1, "stop list", {
+        "GET": Op(h.stoplist_list, "phones never to be sent to, in order", answer="stop_entry_page", query=PAGE),
+        "POST": Op(h.stoplist_add, "stop phones (any common form) and cancel their unsent messages", 201,
+                   "stop_result", "stop_in")}),
+    Route(f"{V1_STOPLIST}/{{phone}}", V1, "stop list", {
+        "DELETE": Op(h.stoplist_remove, "take a phone off the stop list", 204)}),
     *_lookup("/api/v1/mobile-operator-codes", "operator_code", "mobile operator codes"),
     *_lookup("/api/v1/tags", "tag", "client tags"),
     *_lookup("/api/v1/message-statuses", "message_status", "message statuses with their counts"),

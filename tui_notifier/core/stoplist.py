@@ -112,7 +112,8 @@ def stopped_query():
     return StopEntry.select(StopEntry.phone)
 
 
-def list_stopped(phone_prefix: str = "", limit: int | None = 100, after: str | None = None) -> list[StopEntry]:
+def list_stopped(phone_prefix: str = "", limit: int | None = 100, after: str | None = None,
+                 offset: int = 0) -> list[StopEntry]:
     query = StopEntry.select().order_by(StopEntry.phone)
     digits = "".join(ch for ch in phone_prefix if ch.isdigit())
     if digits:
@@ -125,6 +126,8 @@ def list_stopped(phone_prefix: str = "", limit: int | None = 100, after: str | N
         query = query.where(StopEntry.phone > after)
     if limit is not None:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     return list(query)
 
 
