@@ -22,6 +22,9 @@ Then it runs the real `NotifierApp` (no embedded consumer) with `run_test` insid
 * page-down: `pagedown` pressed `--pages` times with the clients table focused; the mean
   time from the key press to the new page's rows in the table and to the frame that
   paints them. Baseline: one page as bare SQL (`id > ? ORDER BY id LIMIT n`).
+* pause: on the Reports screen, `p` on the selected dispatch; the time from the key press to
+  the frame that shows it `paused` (the core call runs in a worker, then the screen reads its
+  figures again). Baseline: the core's `pause_dispatch` called directly.
 * reports refresh: key 3, then the screen's once-a-second refreshes: the first (it fills the
   table) apart, then `--refreshes` more. The target figure is the UI thread's CPU time
   (`time.thread_time()` on the event-loop thread) from the end of one refresh to the end of
@@ -88,9 +91,9 @@ def add_clients(total: int) -> int:
     with database.atomic():
         database.execute_sql(
             "WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
-            "INSERT INTO client (id, phone, operator_code, tag, timezone) "
+            "INSERT INTO client (id, phone, operator_code, tag, timezone, attributes) "
             "SELECT i, printf('79%09d', i), printf('9%02d', i % 30), "
-            "CASE WHEN i % 7 = 0 THEN '' ELSE 'group-' || (i % 50) END, z.name "
+            "CASE WHEN i % 7 = 0 THEN '' ELSE 'group-' || (i % 50) END, z.name, '{}' "
             "FROM n JOIN bench_zone AS z ON z.k = i % ?",
             (first, total, len(zones)),
         )
@@ -118,6 +121,9 @@ class Probe:
         self.reads: list[float] = []  # read_figures seconds, in the worker thread
         self.shows: list[tuple[float, float, float]] = []  # show_figures: start, seconds, UI CPU after
         self.refreshes = 0  # refresh_figures calls
+        self.paused_key: str | None = None  # the dispatch paused by a key press, watched on Reports
+        self.paused_shown: float | None = None  # show_figures with it paused
+        self.paused_painted: float | None = None  # ... and the frame after it
 
     def reset(self) -> None:
         self.landed_at: float | None = None  # the latest page put in the table
@@ -195,6 +201,9 @@ def instrument() -> None:
         started = time.perf_counter()
         show_figures(self, figures)
         PROBE.shows.append((started, time.perf_counter() - started, time.thread_time()))
+        if PROBE.paused_key and PROBE.paused_shown is None and any(
+                r.dispatch.id.hex == PROBE.paused_key and r.dispatch.status == "paused" for r in figures.reports):
+            PROBE.paused_shown = time.perf_counter()
 
     refresh_figures = reports_screen.ReportsScreen.refresh_figures
 
@@ -220,6 +229,8 @@ def make_app(config: Config):
         display(screen, renderable)
         if renderable is not None:
             PROBE.frame_done()
+            if PROBE.paused_shown is not None and PROBE.paused_painted is None:
+                PROBE.paused_painted = time.perf_counter()
 
     app._display = displayed
     return app
@@ -312,6 +323,19 @@ async def page_down(config: Config, size: tuple[int, int], pages: int, refreshes
         screen = app.screen
         result["frames"] = [(start, seconds) for owner, start, seconds in PROBE.frames if owner is screen]
         result["report_rows"] = screen.query_one("#reports-table").row_count
+
+        # Pause from the Reports screen: the core call runs in a worker, the screen reads again.
+        reports_table = screen.query_one("#reports-table")
+        reports_table.focus()
+        await pilot.pause()
+        PROBE.paused_key = screen._cursor_key()
+        started = time.perf_counter()
+        await pilot.press("p")
+        await until(lambda: PROBE.paused_painted is not None, "the reports to show the dispatch paused",
+                    step=0.002)
+        result["pause_shown"] = PROBE.paused_shown - started
+        result["pause_painted"] = PROBE.paused_painted - started
+        result["paused_key"] = PROBE.paused_key
     return result
 
 
@@ -323,6 +347,20 @@ def frames_after(shows: list[tuple[float, float, float]], frames: list[tuple[flo
 
 
 # --- bare SQL baselines --------------------------------------------------------------------
+
+def pause_baseline(paused_key: str, repeat: int) -> float:
+    """The core's resume and pause of the same dispatch called directly, no dashboard: the best
+    pause of `repeat`, in ms."""
+    from tui_notifier.core.dispatches import pause_dispatch, resume_dispatch
+
+    best = float("inf")
+    for _ in range(repeat):
+        resume_dispatch(paused_key)
+        started = time.perf_counter()
+        pause_dispatch(paused_key)
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best
+
 
 def bare(conn: sqlite3.Connection, sql: str, params, repeat: int) -> float:
     best, _median = reports_bench.best_ms(lambda: conn.execute(sql, params).fetchall(), repeat)
@@ -388,6 +426,9 @@ def main(argv: list[str] | None = None) -> int:
         gc.collect()
         opens = [asyncio.run(launch(full_cfg, size)) for _ in range(args.opens)]
         run = asyncio.run(page_down(full_cfg, size, args.pages, args.refreshes))
+        close_database()
+        open_database(str(path))
+        base_pause = pause_baseline(run["paused_key"], args.repeat)
         close_database()
 
         page_size = opens[-1]["page_size"]
@@ -470,6 +511,12 @@ def main(argv: list[str] | None = None) -> int:
              "(header and dispatch watch)")
     baseline(base_group, per_refresh, f"UI thread against bare SQL: {GROUP_BY_SQL}")
     baseline(base_group, statistics.mean(read_ms), "background read against the same bare SQL")
+
+    pause_ms = run["pause_painted"] * 1000
+    print(f"\npause on Reports (key p, the core call in a worker): {pause_ms:.1f} ms from the key press to "
+          f"the frame showing the dispatch paused; figures with it paused in the screen at "
+          f"{run['pause_shown'] * 1000:.1f} ms")
+    baseline(base_pause, pause_ms, "the core's pause_dispatch called directly (best)")
     return 1 if missed else 0
 
 

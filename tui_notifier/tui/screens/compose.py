@@ -126,7 +126,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         self._refresh_buttons()
         self._count_audience()
         if self.dispatch is not None:
-            self.set_interval(2.0, self.refresh_dispatch)
+            self.set_interval(1.0, self.refresh_dispatch)
         if self.closed:
             self.query_one("#back", Button).focus()
         elif self.started:

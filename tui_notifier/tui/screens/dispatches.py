@@ -36,7 +36,7 @@ def progress_text(report: DispatchReport) -> str:
 
 class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
     AUTO_FOCUS = "#dispatches-table"
-    REFRESH_SECONDS = 2.0
+    REFRESH_SECONDS = 1.0
     BINDINGS = [
         *NAV_BINDINGS,
         Binding("n", "new", "New"),
@@ -78,7 +78,9 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
         self._timer.pause()
 
     def refresh_list(self) -> None:
-        self.read_in_background(all_reports, self._show, group="list")
+        """Read every dispatch's counts again; skipped while the last read still runs."""
+        if not self.reading("list"):
+            self.read_in_background(all_reports, self._show, group="list")
 
     def _show(self, reports: list[DispatchReport]) -> None:
         table = self.table
