@@ -72,14 +72,15 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
 
     def on_screen_resume(self) -> None:
         self._timer.resume()
-        self.refresh_list()
+        self.refresh_list(force=True)
 
     def on_screen_suspend(self) -> None:
         self._timer.pause()
 
-    def refresh_list(self) -> None:
-        """Read every dispatch's counts again; skipped while the last read still runs."""
-        if not self.reading("list"):
+    def refresh_list(self, force: bool = False) -> None:
+        """Read every dispatch's counts again; the timer's read is skipped while the last one
+        still runs (`force` supersedes it)."""
+        if force or not self.reading("list"):
             self.read_in_background(all_reports, self._show, group="list")
 
     def _show(self, reports: list[DispatchReport]) -> None:
@@ -122,7 +123,12 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
         return report.dispatch if report else None
 
     def dispatch_changed(self, dispatch: Dispatch, change: str) -> None:
-        self.refresh_list()
+        """Show the new status at once from the change's own result, then read the list again."""
+        report = self.reports.get(dispatch.id.hex)
+        if report is not None and change != "deleted":
+            report.dispatch = dispatch
+            self._show(list(self.reports.values()))
+        self.refresh_list(force=True)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.refresh_bindings()
@@ -141,7 +147,7 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
     def _composed(self, dispatch: Dispatch | None) -> None:
         if dispatch is not None:
             self._focus_key = dispatch.id.hex
-        self.refresh_list()
+        self.refresh_list(force=True)
 
     def action_messages(self) -> None:
         dispatch = self.selected_dispatch()

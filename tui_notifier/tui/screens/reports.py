@@ -273,6 +273,12 @@ class ReportsScreen(DispatchActions, BackgroundReads, Screen):
         return report.dispatch if report else None
 
     def dispatch_changed(self, dispatch: Dispatch, change: str) -> None:
+        """Show the new status at once from the change's own result, then read everything again."""
+        if self.figures is not None and change != "deleted":
+            for report in self.figures.reports:
+                if report.dispatch.id == dispatch.id:
+                    report.dispatch = dispatch
+            self.show_figures(self.figures)
         self.refresh_figures()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
