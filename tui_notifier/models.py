@@ -228,6 +228,27 @@ class SendOutcome(StrEnum):
     REFUSED = "refused"
 
 
+class TestSend(BaseModel):
+    """One test message of a dispatch's text to a phone chosen by the operator, sent now.
+
+    Outside the audience and the dispatch's end, and counted apart from its messages."""
+
+    __test__ = False
+    id = pw.BigAutoField()
+    dispatch = pw.ForeignKeyField(Dispatch, on_delete="CASCADE", backref="test_sends")
+    phone = pw.CharField(max_length=11)
+    text = pw.TextField()
+    sender = pw.CharField(max_length=11, default="")
+    status = pw.CharField(max_length=16, default=MessageStatus.CREATED)
+    created_at = UTCTimestampField(default=utcnow)
+    sent_at = UTCTimestampField(null=True)
+    error = pw.TextField(default="")
+    provider_id = pw.CharField(max_length=64, null=True)
+
+    class Meta:
+        table_name = "test_send"
+
+
 class Attempt(BaseModel):
     """One request to a gateway for a message, kept for the message's history."""
 
@@ -281,8 +302,8 @@ class ConsumerHeartbeat(BaseModel):
     seen_at = UTCTimestampField(default=utcnow)
 
 
-ALL_MODELS = [Client, StopEntry, Dispatch, DispatchRecipient, Message, Attempt, DeliveryReport, EngineLease,
-              ConsumerHeartbeat]
+ALL_MODELS = [Client, StopEntry, Dispatch, DispatchRecipient, Message, TestSend, Attempt, DeliveryReport,
+              EngineLease, ConsumerHeartbeat]
 
 
 class ApiToken(BaseModel):

@@ -55,3 +55,18 @@ def test_a_resend_reaches_the_clients_whose_messages_failed(api):
     assert resend.status == 201
     assert api.get(f"/api/v1/dispatch-reports/{resend.json()['id']}/").json()["audience"] == "list"
     assert nothing.status == 400 and "status" in nothing.json()
+
+
+def test_a_test_send_is_accepted_for_the_consumer_and_listed(api):
+    original = api.post("/api/v1/dispatches/", {**FUTURE, "message_text": "Hi {first_name|friend}"}).json()
+
+    accepted = api.post(f"/api/v1/dispatches/{original['id']}/test-send/",
+                        {"phone": "+7 999 000-11-22", "attributes": {"first_name": "Анна"}})
+    missing = api.post(f"/api/v1/dispatches/{original['id']}/test-send/", {})
+
+    assert accepted.status == 202
+    assert {k: accepted.json()[k] for k in ("phone", "text", "status")} == \
+        {"phone": "79990001122", "text": "Hi Анна", "status": "created"}
+    assert missing.status == 400 and missing.json() == {"phone": ["This field is required."]}
+    assert [t["id"] for t in api.get(f"/api/v1/dispatches/{original['id']}/test-sends/").json()] == \
+        [accepted.json()["id"]]

@@ -9,6 +9,7 @@ COMMANDS = [
     ["dispatches"], ["dispatches", "create"], ["dispatches", "list"], ["dispatches", "show"],
     ["dispatches", "update"], ["dispatches", "preview"], ["dispatches", "pause"], ["dispatches", "resume"],
     ["dispatches", "cancel"], ["dispatches", "delete"], ["dispatches", "clone"], ["dispatches", "resend"],
+    ["dispatches", "test-send"],
     ["report"], ["consumer"], ["sandbox-gateway"],
 ]
 

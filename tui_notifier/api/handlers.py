@@ -9,7 +9,7 @@ from tui_notifier.api.dialects import (FILTER_KINDS, Dialect, client_changes, di
                                        filter_values, wire)
 from tui_notifier.api.errors import FieldErrors, field_errors
 from tui_notifier.clock import isoformat_z
-from tui_notifier.core import clients, dispatches, lookups, reports, stoplist
+from tui_notifier.core import clients, dispatches, lookups, reports, stoplist, testsend
 from tui_notifier.core.errors import Conflict, ValidationError
 from tui_notifier.models import DispatchStatus, MessageStatus
 
@@ -120,6 +120,29 @@ def dispatch_resend(req, resp, dialect: Dialect, location: str, **params):
         raise FieldErrors(missing)
     copy = _core_call(dialect, dispatches.resend_dispatch, original.id, **given)
     _created(req, resp, dialect.dispatch_out(copy), f"{req.prefix}{location}/{copy.id}/")
+
+
+def _test_send_out(test) -> dict:
+    return {"id": test.id, "phone": test.phone, "text": test.text, "status": wire(test.status),
+            "error": test.error, "created": isoformat_z(test.created_at), "sent": isoformat_z(test.sent_at)}
+
+
+def dispatch_test_send(req, resp, dialect: Dialect, **params):
+    body = read_body(req)
+    if body.get("phone") in (None, ""):
+        raise FieldErrors({"phone": ["This field is required."]})
+    client_id = body.get("client_id")
+    if client_id is not None and (isinstance(client_id, bool) or not isinstance(client_id, int)):
+        raise FieldErrors({"client_id": ["A valid integer is required."]})
+    original = _dispatch(dialect, params)
+    test = _core_call(dialect, testsend.request_test_send, original.id, body["phone"], client_id=client_id,
+                      attributes=body.get("attributes"))
+    resp.status = falcon.HTTP_202
+    resp.media = _test_send_out(test)
+
+
+def dispatch_test_sends(req, resp, dialect: Dialect, **params):
+    resp.media = [_test_send_out(t) for t in testsend.list_test_sends(_dispatch(dialect, params).id)]
 
 
 def dispatch_preview(req, resp, dialect: Dialect, **params):

@@ -118,6 +118,11 @@ ROUTES: list[Route] = [
         "POST": Op(h.dispatch_clone, "a new dispatch with this one's text, audience, window and sender "
                    "(its times unless new ones are given)", 201, "v1_dispatch", "copy_in",
                    bound={"location": V1_DISPATCHES})}),
+    Route(f"{V1_DISPATCHES}/{UUID}/test-send", V1, "dispatches", {
+        "POST": Op(h.dispatch_test_send, "send the text (rendered for `client_id` or `attributes`) to one phone "
+                   "now, outside the audience and the end; a consumer sends it", 202, "test_send", "test_send_in")}),
+    Route(f"{V1_DISPATCHES}/{UUID}/test-sends", V1, "dispatches", {
+        "GET": Op(h.dispatch_test_sends, "a dispatch's test sends, newest first", answer="test_send_list")}),
     Route(f"{V1_DISPATCHES}/{UUID}/resend", V1, "dispatches", {
         "POST": Op(h.dispatch_resend, "a new dispatch with the same text for exactly the clients whose "
                    "messages ended in the given statuses (failed,timeout by default)", 201, "v1_dispatch",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui_notifier.cli.output import count_arg, print_json, print_table
+from tui_notifier.cli.output import attribute_arg, count_arg, print_json, print_table
 from tui_notifier.core.text import visible
 
 
@@ -81,18 +81,10 @@ def _client_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tag", help="free text, trimmed")
     p.add_argument("--timezone", help="a pytz common time zone (default UTC)")
     p.add_argument("--operator", metavar="CODE", help="3-digit operator code (default: from the phone)")
-    p.add_argument("--attr", action="append", type=_attribute, default=[], metavar="NAME=VALUE",
+    p.add_argument("--attr", action="append", type=attribute_arg, default=[], metavar="NAME=VALUE",
                    help="an attribute for placeholders like {NAME} in a text; repeat for more; "
                         "an empty VALUE removes it")
     p.add_argument("--json", action="store_true", help="print the client as JSON")
-
-
-def _attribute(text: str) -> tuple[str, str]:
-    """An argparse type: `name=value` (the value may be empty), else a usage error."""
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name.strip(), value
 
 
 def _print_client(client, as_json: bool) -> None:

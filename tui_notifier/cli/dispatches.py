@@ -1,7 +1,7 @@
 """`tui-notifier dispatches create|clone|resend|list|show|update|preview|pause|resume|cancel|delete`."""
 from __future__ import annotations
 
-from tui_notifier.cli.output import print_fields, print_json, print_table
+from tui_notifier.cli.output import attribute_arg, print_fields, print_json, print_table
 from tui_notifier.core.text import one_line
 
 _TIME_HELP = "ISO 8601; a time without an offset is read in --timezone"
@@ -28,6 +28,21 @@ def register(subparsers) -> None:
     p.add_argument("--end", help=_TIME_HELP + " (the dispatch's own time zone)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_clone)
+
+    p = commands.add_parser("test-send", help="send the dispatch's text to one phone now",
+                            description="Send the text, rendered for a client (--client) or given "
+                                        "attributes (--attr), to PHONE now: outside the audience and the "
+                                        "end, recorded apart from the dispatch's counts. Waits for a "
+                                        "running consumer to send it.")
+    p.add_argument("id")
+    p.add_argument("phone")
+    p.add_argument("--client", type=int, metavar="ID", help="render the text with this client's values")
+    p.add_argument("--attr", action="append", type=attribute_arg, default=[], metavar="NAME=VALUE",
+                   help="a value for a placeholder; repeat for more")
+    p.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                   help="how long to wait for a consumer to send it (default: gateway.timeout + 10)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_test_send)
 
     p = commands.add_parser("resend", help="send the text again to the clients whose messages failed",
                             description="Create a dispatch with the same text whose audience is exactly the "
@@ -123,6 +138,32 @@ def run_clone(args, ctx) -> int:
     return 0
 
 
+def run_test_send(args, ctx) -> int:
+    import time
+
+    from tui_notifier.cli import Failure
+    from tui_notifier.core import testsend
+
+    ctx.open_database(wake_engine=True)
+    test = testsend.request_test_send(args.id, args.phone, client_id=args.client, attributes=dict(args.attr))
+    wait = args.wait if args.wait is not None else ctx.config.gateway.timeout + 10
+    deadline = time.monotonic() + wait
+    while testsend.is_waiting(test) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        test = testsend.get_test_send(test.id)
+    if args.json:
+        print_json({"id": test.id, "phone": test.phone, "text": test.text, "status": test.status,
+                    "error": test.error})
+    if testsend.is_waiting(test):
+        raise Failure(f"test send {test.id} is queued, but no consumer sent it within {wait:g} s: "
+                      "start one with `tui-notifier consumer`")
+    if test.status != "sent":
+        raise Failure(f"test send {test.id} to {test.phone} failed: {test.error}")
+    if not args.json:
+        print(f"sent to {test.phone}: {test.text}")
+    return 0
+
+
 def run_resend(args, ctx) -> int:
     from tui_notifier.core import dispatches
 
@@ -179,7 +220,7 @@ def run_list(args, ctx) -> int:
 
 
 def run_show(args, ctx) -> int:
-    from tui_notifier.core import dispatches
+    from tui_notifier.core import dispatches, testsend
     from tui_notifier.core.reports import dispatch_report
 
     ctx.open_database()
@@ -200,6 +241,7 @@ def run_show(args, ctx) -> int:
         ("sender", dispatch.sender or "the gateway's alpha name"),
         ("text", dispatch.message_text),
         ("messages", report.total),
+        ("test sends", ", ".join(f"{t.phone} {t.status}" for t in testsend.list_test_sends(dispatch.id)) or "none"),
         *[(f"  {status}", n) for status, n in sorted(report.counts.items())],
     ])
     return 0

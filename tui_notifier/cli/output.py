@@ -30,6 +30,14 @@ def count_arg(minimum: int, maximum: int | None = None):
     return parse
 
 
+def attribute_arg(text: str) -> tuple[str, str]:
+    """An argparse type: `name=value` (the value may be empty), else a usage error."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value
+
+
 def print_json(data) -> None:
     sys.stdout.write(json_visible(json.dumps(data, ensure_ascii=False, indent=2, default=str)) + "\n")
 

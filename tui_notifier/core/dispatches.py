@@ -75,7 +75,8 @@ def unsubscribe(listener: Listener) -> None:
             del _by_role[role]
 
 
-def _notify(dispatch: Dispatch, change: str) -> None:
+def notify(dispatch: Dispatch, change: str) -> None:
+    """Tell every listener of a committed change (also a test send waiting for the engine)."""
     for listener in list(_listeners):
         listener(dispatch, change)
 
@@ -342,7 +343,7 @@ def create_dispatch(start, end, text, timezone="UTC", operator_codes=None, tags=
         except IntegrityError:
             if attempt == _NUMBER_TRIES - 1:
                 raise
-    _notify(dispatch, "created")
+    notify(dispatch, "created")
     return dispatch
 
 
@@ -448,7 +449,7 @@ def update_dispatch(dispatch_id, *, start=_UNSET, end=_UNSET, text=_UNSET, timez
         audit.record("update", "dispatch", dispatch.id, _described(changed))
         for name, value in fields.items():
             setattr(dispatch, name, value)
-    _notify(dispatch, "updated")
+    notify(dispatch, "updated")
     return dispatch
 
 
@@ -474,7 +475,7 @@ def _set_status(dispatch_id, status_for, change: str, reason: str = "",
             Message.update(status=MessageStatus.CANCELLED, lease_until=None, updated_at=now).where(
                 (Message.dispatch == dispatch.id) & (Message.status == MessageStatus.CREATED)
             ).execute()
-    _notify(dispatch, change)
+    notify(dispatch, change)
     return dispatch
 
 
@@ -502,4 +503,4 @@ def delete_dispatch(dispatch_id) -> None:
         dispatch = get_dispatch(dispatch_id)
         Dispatch.delete().where(Dispatch.id == dispatch.id).execute()
         audit.record("delete", "dispatch", dispatch.id)
-    _notify(dispatch, "deleted")
+    notify(dispatch, "deleted")

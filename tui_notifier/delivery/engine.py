@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from tui_notifier.clock import utcnow
-from tui_notifier.core import stoplist
+from tui_notifier.core import stoplist, testsend
 from tui_notifier.core.dispatches import pause_dispatch
 from tui_notifier.core.errors import CoreError
 from tui_notifier.delivery.gateways import Gateway, make_gateway
@@ -78,6 +78,7 @@ class TickReport:
     wake: list = field(default_factory=list)
     poll_reports: bool = False
     mail_summary: bool = False
+    test_sends: bool = False
 
 
 class Engine:
@@ -257,8 +258,38 @@ class Engine:
         report.poll_reports = (self.gateway.has_reports and leases.is_free(REPORTS_LEASE, now, live)
                                and reports.reports_due(now))
         report.mail_summary = summary_due(self.config, now)
+        report.test_sends = messages.waiting_test_sends()
         leases.forget_stale_consumers(3600, now)
         return report
+
+    def send_test_sends(self) -> int:
+        """Send every waiting test send now: one request each, whatever the dispatch's end,
+        audience or window, but never to a phone on the stop list."""
+        count = 0
+        while waiting := messages.claim_test_sends(now=self.clock()):
+            for test in waiting:
+                self._send_test(test)
+                count += 1
+        return count
+
+    def _send_test(self, test) -> None:
+        about_it = f"dispatch={test.dispatch_id} test_send={test.id}"
+        if stoplist.is_stopped(test.phone):
+            messages.record_test_send(test.id, MessageStatus.FAILED, stoplist.STOPPED_ERROR, now=self.clock())
+            return
+        done = self.sender.submit(self.gateway.send(testsend.GATEWAY_ID_BASE + test.id, test.phone, test.text,
+                                                    test.sender))
+        try:
+            result = done.result(timeout=self.config.gateway.timeout + 5)
+        except Exception as exc:  # a gateway bug or a stuck loop: the test send says so
+            done.cancel()
+            result = SendResult(SendOutcome.TRANSIENT, None, f"internal error: {exc!r}")
+        if result.outcome == SendOutcome.SENT:
+            messages.record_test_send(test.id, MessageStatus.SENT, provider_id=result.provider_id, now=self.clock())
+            log.info("%s test send accepted", about_it)
+        else:
+            messages.record_test_send(test.id, MessageStatus.FAILED, result.error or "not accepted", now=self.clock())
+            log.info("%s test send failed: %s", about_it, result.error)
 
     def mail_daily_summary(self) -> bool:
         """Mail the daily summary if it is due and no other consumer has (see `delivery.mail`)."""

@@ -20,7 +20,7 @@ from huey import RedisHuey, SqliteHuey
 from huey.exceptions import ConfigurationError
 
 from tui_notifier.clock import utcnow, wall_clock
-from tui_notifier.core import dispatches
+from tui_notifier.core import dispatches, testsend
 from tui_notifier.db import database
 from tui_notifier.models import DispatchStatus
 
@@ -89,6 +89,10 @@ class Queue:
         def poll_reports():
             run().poll_reports(on_more=poll_reports)
 
+        @huey.task(name="send_test_sends")
+        def send_test_sends():
+            run().send_test_sends()
+
         @huey.task(name="daily_summary")
         def daily_summary():
             run().mail_daily_summary()
@@ -100,6 +104,7 @@ class Queue:
 
         self.start_dispatch, self.send_batch = start_dispatch, send_batch
         self.poll_reports, self.daily_summary = poll_reports, daily_summary
+        self.send_test_sends = send_test_sends
         self._engine = engine
 
     def tick(self) -> None:
@@ -114,6 +119,8 @@ class Queue:
             self.poll_reports()
         if report.mail_summary:
             self.daily_summary()
+        if report.test_sends:
+            self.send_test_sends()
 
     def wake(self, dispatch_id) -> None:
         """Start (or carry on with) a dispatch now."""
@@ -130,6 +137,9 @@ class Queue:
 
     def __call__(self, dispatch, change: str) -> None:
         """A committed dispatch change (a core.dispatches listener)."""
+        if change == testsend.CHANGE:
+            self.send_test_sends()
+            return
         if change not in _WAKING_CHANGES:
             return
         try:

@@ -36,6 +36,7 @@ from tui_notifier.models import (
     MessageStatus,
     SendOutcome,
     StrEnum,
+    TestSend,
     to_millis,
 )
 
@@ -495,3 +496,32 @@ def release_stale(live_owners, now: _dt.datetime | None = None) -> list[Touched]
                 .where((Message.status == MessageStatus.SENDING) & (stale | dead_owner))
                 .returning(*_RETURN_IDS).tuples().execute())
         return _touched(rows)
+
+
+# ---------------------------------------------------------------- test sends
+
+
+def claim_test_sends(limit: int = 20, now: _dt.datetime | None = None) -> list[TestSend]:
+    """Move waiting test sends to `sending`, oldest first; each is sent once at most."""
+    now = now_or(now)
+    with database.atomic():
+        inner = (TestSend.select(TestSend.id).where(TestSend.status == MessageStatus.CREATED)
+                 .order_by(TestSend.id).limit(limit))
+        if is_postgres():
+            inner = inner.for_update("FOR UPDATE SKIP LOCKED")
+        ids = [t for (t,) in inner.tuples()]
+        if not ids:
+            return []
+        TestSend.update(status=MessageStatus.SENDING).where(TestSend.id.in_(ids)).execute()
+        return list(TestSend.select().where(TestSend.id.in_(ids)).order_by(TestSend.id))
+
+
+def record_test_send(test_id: int, status: str, error: str = "", provider_id: str | None = None,
+                     now: _dt.datetime | None = None) -> None:
+    TestSend.update(status=status, error=error, provider_id=provider_id,
+                    sent_at=now_or(now) if status == MessageStatus.SENT else None) \
+        .where(TestSend.id == test_id).execute()
+
+
+def waiting_test_sends() -> bool:
+    return TestSend.select().where(TestSend.status == MessageStatus.CREATED).exists()
