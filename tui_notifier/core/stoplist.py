@@ -113,8 +113,10 @@ def stopped_query():
 
 
 def list_stopped(phone_prefix: str = "", limit: int | None = 100, after: str | None = None,
-                 offset: int = 0) -> list[StopEntry]:
-    query = StopEntry.select().order_by(StopEntry.phone)
+                 before: str | None = None, offset: int = 0) -> list[StopEntry]:
+    """A page in phone order; `after` / `before` page by phone (`before` gives the `limit` phones
+    just before it, in order)."""
+    query = StopEntry.select().order_by(StopEntry.phone.desc() if before is not None else StopEntry.phone)
     digits = "".join(ch for ch in phone_prefix if ch.isdigit())
     if digits:
         if digits[0] == "8":
@@ -124,11 +126,14 @@ def list_stopped(phone_prefix: str = "", limit: int | None = 100, after: str | N
         query = query.where(StopEntry.phone.startswith(digits))
     if after is not None:
         query = query.where(StopEntry.phone > after)
+    if before is not None:
+        query = query.where(StopEntry.phone < before)
     if limit is not None:
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return list(query)
+    rows = list(query)
+    return rows[::-1] if before is not None else rows
 
 
 def count_stopped() -> int:

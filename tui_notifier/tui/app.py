@@ -33,6 +33,7 @@ from tui_notifier.tui.background_consumer import start_background_consumer
 from tui_notifier.tui.screens.help import HelpScreen, keys_of, screen_title
 from tui_notifier.tui.screens.quit import BACKGROUND, QUIT, QuitScreen
 from tui_notifier.tui.screens.reports import ReportsScreen
+from tui_notifier.tui.screens.stoplist import StopListScreen
 from tui_notifier.tui.web import BROWSER_ENV
 from tui_notifier.tui.widgets.background import BackgroundReads
 
@@ -57,7 +58,7 @@ class NotifierApp(BackgroundReads, App):
     """A short terminal (80×24) gets borderless, one-line form controls (see app.tcss)."""
     TITLE = "tui-notifier"
     MODES = {"clients": ClientsScreen, "dispatches": DispatchesScreen, "reports": ReportsScreen,
-             "audit": AuditScreen}
+             "audit": AuditScreen, "stoplist": StopListScreen}
     DEFAULT_MODE = "clients"
     BINDINGS = [
         Binding("1", "show('clients')", "Clients"),
@@ -67,6 +68,7 @@ class NotifierApp(BackgroundReads, App):
         Binding("f3", "show('dispatches')", "Dispatches", show=False),
         Binding("f4", "show('reports')", "Reports", show=False),
         Binding("4", "show('audit')", "Audit", show=False),
+        Binding("5", "show('stoplist')", "Stop list", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("f1", "help", "Help", show=False, priority=True),
         Binding("escape", "hide_keys", "Close the keys", show=False, priority=True),
@@ -77,6 +79,8 @@ class NotifierApp(BackgroundReads, App):
         ("Dispatches", "Show every dispatch", "dispatches", ""),
         ("Reports", "Show live reports", "reports", ""),
         ("Audit", "Who changed what, and when (key 4)", "audit", ""),
+        ("Stop list", "Phones never sent to (key 5)", "stoplist", ""),
+        ("Stop a phone", "Add a phone to the stop list", "stoplist", "add"),
         ("Add a client", "Open an empty client form", "clients", "add"),
         ("Load clients from a YAML file", "Bulk-load a directory file", "clients", "load"),
         ("Search clients", "By phone, operator code or tag", "clients", "search"),
