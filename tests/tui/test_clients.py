@@ -248,3 +248,31 @@ async def test_an_unusable_path_is_named_beside_the_path(tui_config):
         assert "missing.yaml: no such file" in str(screen.query_one("#error-path").render())
         assert app.focused is screen.query_one("#path")
         assert not screen.loading
+
+
+async def test_the_form_edits_attributes_with_a_bad_one_named_beside_the_field(tui_config):
+    from tui_notifier.core.clients import update_client
+
+    seed_clients(1)
+    update_client(1, attributes={"first_name": "Анна", "city": "[b]Москва"})
+    app = make_app(tui_config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        form = app.screen
+        field = form.query_one("#attributes", Input)
+        assert field.value == "first_name=Анна; city=[b]Москва"
+        for bad, said in (("first_name=Анна; oops", "expected name=value, got 'oops'"),
+                          ("1st=x", "attribute name '1st' must be letters"),
+                          ("phone=1", "'phone' is a field of every client")):
+            field.value = bad
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert said in str(form.query_one("#error-attributes", Static).render())
+            assert app.screen is form and field.has_focus
+        assert get_client(1).attributes == {"first_name": "Анна", "city": "[b]Москва"}
+        field.value = "first_name=Пётр;  city= ; title=Dr"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is not form
+        assert get_client(1).attributes == {"first_name": "Пётр", "title": "Dr"}

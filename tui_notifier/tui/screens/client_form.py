@@ -7,7 +7,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from tui_notifier.core.clients import add_client, update_client
+from tui_notifier.core.clients import add_client, clean_attributes, update_client
 from tui_notifier.core.errors import Conflict, ValidationError
 from tui_notifier.core.text import visible
 from tui_notifier.models import Client
@@ -17,6 +17,25 @@ from tui_notifier.tui.widgets.literal import literal
 from tui_notifier.tui.widgets.timezone import TimezoneInput
 
 FIELDS = ("phone", "operator_code", "tag", "timezone")
+
+
+def attributes_text(attributes: dict) -> str:
+    """`first_name=Анна; city=Москва`: a client's attributes in one line of the form."""
+    return "; ".join(f"{name}={value}" for name, value in (attributes or {}).items())
+
+
+def parse_attributes(text: str) -> dict:
+    """The form's `name=value; name2=value2` as a mapping checked by the core (`clean_attributes`);
+    a part without `=` is a ValidationError of the field."""
+    pairs = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        name, equals, value = part.partition("=")
+        if not equals:
+            raise ValidationError("attributes", f"expected name=value, got {part.strip()!r}")
+        pairs[name.strip()] = value
+    return clean_attributes(pairs)
 
 
 class ClientFormScreen(BackgroundReads, FieldErrors, ModalScreen[Client | None]):
@@ -46,6 +65,9 @@ class ClientFormScreen(BackgroundReads, FieldErrors, ModalScreen[Client | None])
             yield form_field("Tag", Input(visible(c.tag) if c else "", placeholder="optional", id="tag"), "tag")
             yield form_field("Time zone", TimezoneInput(c.timezone if c else "UTC", id="timezone"), "timezone",
                              hint="Enter or → takes the completion shown")
+            yield form_field("Attributes", Input(attributes_text(c.attributes) if c else "", id="attributes",
+                                                 placeholder="first_name=Анна; city=Москва"), "attributes",
+                             hint="name=value; … for {name} in message texts")
             yield Static(literal(""), id="error-form", classes="field-error")
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")
@@ -69,6 +91,11 @@ class ClientFormScreen(BackgroundReads, FieldErrors, ModalScreen[Client | None])
         self.clear_errors()
         values = self.values()
         values["operator_code"] = values["operator_code"].strip() or None
+        try:
+            values["attributes"] = parse_attributes(self.query_one("#attributes", Input).value)
+        except ValidationError as error:
+            self._not_saved(error)
+            return
         client = self.client
 
         def save():
