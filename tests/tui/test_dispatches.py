@@ -179,3 +179,44 @@ async def test_pause_resume_cancel_and_delete_from_the_list(tui_config):
         await settle(pilot)
         assert key not in [d.id.hex for d in list_dispatches()]
         assert len(rows(app)) == 3
+
+
+async def test_the_composer_previews_the_text_for_a_sample_client_with_parts_and_the_total_and_saves_a_sender(tui_config):
+    from tui_notifier.core.clients import update_client
+
+    clients = seed_clients(3)
+    update_client(clients[0].id, attributes={"first_name": "Анна"})
+    app = make_app(tui_config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#text", TextArea).text = "Hi {first_name|there}, " + "a" * 65
+        await pilot.pause(0.5)
+        await settle(pilot)
+        preview = rendered(screen, "#preview")
+        assert preview.startswith("Sample: Hi Анна, aaaa")
+        assert "1–2 SMS per recipient · 4 SMS in all for 3 recipients" in preview
+        screen.query_one("#operator_codes", Input).value = "900"
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert "1 SMS per recipient · 1 SMS in all for 1 recipient" in rendered(screen, "#preview")
+        assert rendered(screen, "#preview").startswith("Sample: Hi there, aaaa")
+        screen.query_one("#text", TextArea).text = "Hi {first_name"
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert rendered(screen, "#preview").startswith("No preview: ")
+        screen.query_one("#text", TextArea).text = "Hi {first_name|there}"
+        screen.query_one("#sender", Input).value = "Магазин"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "must be 1-11 Latin letters" in rendered(screen, "#error-sender")
+        assert list_dispatches() == []
+        screen.query_one("#sender", Input).value = "My-Shop 1"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is not screen
+        (dispatch,) = list_dispatches()
+        assert dispatch.sender == "My-Shop 1"

@@ -1,5 +1,9 @@
 """Compose a dispatch, or open one: text with a live SMS-part count, start and end in a time
-zone, audience filters with a live client count, an optional send window.
+zone, audience filters with a live client count, an optional send window and sender name.
+
+As the text and filters change, the text rendered for a sample client of the audience, the
+parts each recipient gets (an attribute can switch a text to UCS-2) and the dispatch's total
+SMS count (what a provider bills) follow, read in a worker.
 
 A dispatch that has started opens read-only except its end, with pause, resume and cancel
 at hand.
@@ -15,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
 from tui_notifier.core.dispatches import (create_dispatch, dispatch_problems, get_dispatch, has_started,
-                                          preview_audience, update_dispatch)
+                                          preview_audience, preview_text, update_dispatch)
 from tui_notifier.core.errors import NotFound, ValidationError
 from tui_notifier.core.sms import count_sms
 from tui_notifier.core.text import visible
@@ -26,10 +30,13 @@ from tui_notifier.tui.screens.dispatch_actions import DispatchActions, dispatch_
 from tui_notifier.tui.widgets.background import BackgroundReads
 from tui_notifier.tui.widgets.form import FieldErrors, form_field
 from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
-from tui_notifier.tui.widgets.literal import literal
+from tui_notifier.tui.widgets.literal import literal, one_line
 from tui_notifier.tui.widgets.timezone import TimezoneInput
 
-LOCKED_FIELDS = ("start", "timezone", "operator_codes", "tags", "window")
+LOCKED_FIELDS = ("start", "timezone", "operator_codes", "tags", "window", "sender")
+INPUTS = ("start", "end", "timezone", "operator_codes", "tags", "window", "sender")
+PREVIEW_DELAY = 0.3
+"""Seconds of quiet typing before the preview is read again."""
 
 
 class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispatch | None]):
@@ -48,6 +55,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         super().__init__()
         self.dispatch = dispatch
         self._audience_timer = None
+        self._preview_timer = None
 
     @property
     def started(self) -> bool:
@@ -74,6 +82,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
                          read_only=self.started),
                 "text", "",
                 Static(literal(""), id="sms-counter"),
+                Static(literal(""), id="preview"),
             )
             with Horizontal(classes="form-row"):
                 yield form_field("Start", Input(start, id="start", placeholder="2026-05-01 09:00"), "start")
@@ -89,6 +98,10 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
                 yield form_field("Send window", Input((d.window or "") if d else "", id="window",
                                                       placeholder="any time"),
                                  "window", "HH:MM-HH:MM, each client's local time")
+            with Horizontal(classes="form-row"):
+                yield form_field("Sender", Input((d.sender or "") if d else "", id="sender", max_length=11,
+                                                 placeholder="the gateway's"),
+                                 "sender", "alpha name: 1–11 Latin letters, digits, space, . or -")
             yield Static(literal(""), id="audience")
             yield Static(literal(""), id="error-form", classes="field-error")
             with Horizontal(classes="buttons"):
@@ -125,6 +138,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         self._lock()
         self._refresh_buttons()
         self._count_audience()
+        self._preview()
         if self.dispatch is not None:
             self.set_interval(1.0, self.refresh_dispatch)
         if self.closed:
@@ -172,6 +186,44 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._show_count()
+        self._preview_soon()
+
+    def _preview_soon(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self._preview)
+
+    def _preview(self) -> None:
+        """Read the sample, parts and total for the text and filters on screen, in a worker."""
+        self._preview_timer = None
+        text = self.values()["text"]
+        codes = self.query_one("#operator_codes", Input).value
+        tags = self.query_one("#tags", Input).value
+
+        def fetch():
+            try:
+                return preview_text(text, codes, tags), None
+            except ValidationError as exc:
+                return None, exc
+
+        self.read_in_background(fetch, self._show_preview, group="preview")
+
+    def _show_preview(self, result) -> None:
+        cost, error = result
+        preview = self.query_one("#preview", Static)
+        if error is not None:
+            said = f"No preview: {error.message}" if error.field == "text" and self.values()["text"].strip() else ""
+            preview.update(literal(said))
+            return
+        sample = f"Sample: {one_line(cost.sample, 300)}"
+        if not cost.recipients:
+            preview.update(literal(f"{sample}\nNo client matches: nothing to send"))
+            return
+        parts = (f"{cost.min_parts}" if cost.min_parts == cost.max_parts
+                 else f"{cost.min_parts}–{cost.max_parts}")
+        noun = "recipient" if cost.recipients == 1 else "recipients"
+        preview.update(literal(f"{sample}\n{parts} SMS per recipient · "
+                               f"{number(cost.total_sms)} SMS in all for {number(cost.recipients)} {noun}"))
 
     def _show_count(self) -> None:
         counted = count_sms(self.query_one("#text", TextArea).text)
@@ -184,6 +236,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
             if self._audience_timer is not None:
                 self._audience_timer.stop()
             self._audience_timer = self.set_timer(0.3, self._count_audience)
+            self._preview_soon()
 
     def _count_audience(self) -> None:
         self._audience_timer = None
@@ -214,8 +267,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         audience.set_class(count == 0, "no-match")
 
     def values(self) -> dict:
-        fields = {name: self.query_one(f"#{name}", Input).value
-                  for name in ("start", "end", "timezone", "operator_codes", "tags", "window")}
+        fields = {name: self.query_one(f"#{name}", Input).value for name in INPUTS}
         fields["text"] = self.query_one("#text", TextArea).text
         if self.dispatch is not None and fields["text"] == visible(self.dispatch.message_text, keep_newlines=True):
             fields["text"] = self.dispatch.message_text
@@ -233,16 +285,18 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
             if dispatch is not None and started:
                 return update_dispatch(dispatch.id, end=values["end"], now=now), "saved"
             problems = dispatch_problems(values["start"], values["end"], values["text"], values["timezone"],
-                                         values["operator_codes"], values["tags"], values["window"], now=now)
+                                         values["operator_codes"], values["tags"], values["window"], now=now,
+                                         sender=values["sender"])
             if problems:
                 return problems, "invalid"
             if dispatch is None:
                 return create_dispatch(values["start"], values["end"], values["text"], values["timezone"],
                                        values["operator_codes"], values["tags"], values["window"],
-                                       now=now), "created"
+                                       now=now, sender=values["sender"]), "created"
             return update_dispatch(dispatch.id, start=values["start"], end=values["end"], text=values["text"],
                                    timezone=values["timezone"], operator_codes=values["operator_codes"],
-                                   tags=values["tags"], window=values["window"], now=now), "saved"
+                                   tags=values["tags"], window=values["window"], sender=values["sender"],
+                                   now=now), "saved"
 
         self.call_in_background(save, self._saved, group="save", failed=self._not_saved,
                                 controls=self.query("#save"))
