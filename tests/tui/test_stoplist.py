@@ -43,6 +43,11 @@ async def test_key_5_pages_through_the_stopped_phones_with_reasons_shown_literal
         await pilot.press("pageup")
         await settle(pilot)
         assert phones(app)[-1] == f"7900{59 - len(first):07d}"
+        await pilot.press("slash", *"8 900 000 001", "enter")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert phones(app) == [f"790000000{i:02d}" for i in range(10, 20)]
+        assert "1–10 of 10 · search 8 900 000 001" in str(app.screen.query_one("#position", Static).render())
 
 
 async def test_a_stops_a_phone_cancels_its_unsent_messages_and_shows_a_bad_phone_beside_the_field(tui_config):

@@ -112,18 +112,24 @@ def stopped_query():
     return StopEntry.select(StopEntry.phone)
 
 
+def _with_prefix(query, phone_prefix: str):
+    """Phones starting with `phone_prefix`, typed as an operator would (`8 900…`, `900…`)."""
+    digits = "".join(ch for ch in phone_prefix if ch.isdigit())
+    if not digits:
+        return query
+    if digits[0] == "8":
+        digits = "7" + digits[1:]
+    elif digits[0] != "7":
+        digits = "7" + digits
+    return query.where(StopEntry.phone.startswith(digits))
+
+
 def list_stopped(phone_prefix: str = "", limit: int | None = 100, after: str | None = None,
                  before: str | None = None, offset: int = 0) -> list[StopEntry]:
     """A page in phone order; `after` / `before` page by phone (`before` gives the `limit` phones
     just before it, in order)."""
     query = StopEntry.select().order_by(StopEntry.phone.desc() if before is not None else StopEntry.phone)
-    digits = "".join(ch for ch in phone_prefix if ch.isdigit())
-    if digits:
-        if digits[0] == "8":
-            digits = "7" + digits[1:]
-        elif digits[0] != "7":
-            digits = "7" + digits
-        query = query.where(StopEntry.phone.startswith(digits))
+    query = _with_prefix(query, phone_prefix)
     if after is not None:
         query = query.where(StopEntry.phone > after)
     if before is not None:
@@ -136,8 +142,8 @@ def list_stopped(phone_prefix: str = "", limit: int | None = 100, after: str | N
     return rows[::-1] if before is not None else rows
 
 
-def count_stopped() -> int:
-    return StopEntry.select().count()
+def count_stopped(phone_prefix: str = "") -> int:
+    return _with_prefix(StopEntry.select(), phone_prefix).count()
 
 
 @dataclass

@@ -40,9 +40,7 @@ class StopSource:
                                      before=None if before is None else f"{before:011d}")
 
     def count(self) -> int:
-        if not self.prefix:
-            return stoplist.count_stopped()
-        return len(stoplist.list_stopped(self.prefix, limit=None))
+        return stoplist.count_stopped(self.prefix)
 
     def key(self, row: StopEntry) -> int:
         return int(row.phone)
