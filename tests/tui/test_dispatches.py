@@ -220,3 +220,56 @@ async def test_the_composer_previews_the_text_for_a_sample_client_with_parts_and
         assert app.screen is not screen
         (dispatch,) = list_dispatches()
         assert dispatch.sender == "My-Shop 1"
+
+
+async def test_C_clones_and_R_resends_the_selected_dispatch_then_selects_the_new_one(tui_config):
+    from tui_notifier.tui.screens.copy_dispatch import CopyDispatchScreen
+
+    seeded = seed_reports()
+    running = seeded["running"]
+    app = make_app(tui_config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        table = app.screen.query_one("#dispatches-table", DataTable)
+        table.move_cursor(row=table.get_row_index(running.id.hex))
+        await pilot.press("C")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, CopyDispatchScreen)
+        assert dialog.query_one("#start", Input).value == "2030-01-01 15:00"
+        assert dialog.query_one("#end", Input).value == "2030-01-01 16:10"
+        dialog.query_one("#end", Input).value = "2029-01-01 10:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "the end must be after the start" in rendered(dialog, "#error-end")
+        assert len(list_dispatches()) == 4
+        dialog.query_one("#end", Input).value = "2030-01-02 10:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        clone = next(d for d in list_dispatches() if d.source == running.id and not d.explicit_audience)
+        assert (clone.message_text, clone.tags, clone.timezone) == (running.message_text, running.tags,
+                                                                   "Europe/Moscow")
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == clone.id.hex
+
+        table.move_cursor(row=table.get_row_index(running.id.hex))
+        await pilot.press("R")
+        await settle(pilot)
+        dialog = app.screen
+        assert [dialog.query_one(f"#status-{s}").value for s in ("failed", "timeout", "cancelled")] == [
+            True, True, False]
+        dialog.query_one("#status-failed").value = False
+        dialog.query_one("#status-timeout").value = False
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "must be some of failed, timeout, cancelled" in rendered(dialog, "#error-status")
+        dialog.query_one("#status-failed").value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is not dialog
+        resent = next(d for d in list_dispatches() if d.explicit_audience)
+        from tui_notifier.core.dispatches import audience_count
+
+        assert audience_count(resent) == 4
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == resent.id.hex
+        assert any(n.title == "Resent" for n in app._notifications)

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import pytz
 
+from tui_notifier.core.text import one_line
 from tui_notifier.models import Dispatch
 
 
@@ -25,6 +26,11 @@ def local_time(moment: _dt.datetime | None, timezone: str = "UTC", seconds: bool
 def short_id(dispatch_id) -> str:
     """The first 8 hex digits: enough to tell dispatches apart, and accepted by the CLI."""
     return str(dispatch_id).replace("-", "")[:8]
+
+
+def dispatch_label(dispatch: Dispatch) -> str:
+    """`0f3a9c1e “Sale starts today”`: how a toast or a dialog names a dispatch."""
+    return f"{short_id(dispatch.id)} “{one_line(dispatch.message_text, 40)}”"
 
 
 def number(n: int | None) -> str:

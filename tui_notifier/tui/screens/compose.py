@@ -49,6 +49,8 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         Binding("f5", "pause", "Pause"),
         Binding("f6", "resume", "Resume"),
         Binding("f8", "cancel_dispatch", "Cancel dispatch"),
+        Binding("f7", "clone_dispatch", "Clone"),
+        Binding("f9", "resend_dispatch", "Resend"),
     ]
 
     def __init__(self, dispatch: Dispatch | None = None):
@@ -163,6 +165,10 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
 
     def selected_dispatch(self) -> Dispatch | None:
         return self.dispatch
+
+    def dispatch_copied(self, copy: Dispatch) -> None:
+        """The list behind shows the new dispatch selected."""
+        self.dismiss(copy)
 
     def dispatch_changed(self, dispatch: Dispatch, change: str) -> None:
         if change == "deleted":

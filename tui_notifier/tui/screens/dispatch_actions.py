@@ -1,20 +1,19 @@
-"""Pause, resume, cancel and delete, shared by every screen that shows a dispatch."""
+"""Pause, resume, cancel, delete, clone and resend, shared by every screen that shows a dispatch."""
 from __future__ import annotations
 
 from tui_notifier.core.dispatches import (can_change, cancel_dispatch, delete_dispatch, pause_dispatch,
                                           resume_dispatch)
 from tui_notifier.models import Dispatch
-from tui_notifier.tui.formatting import short_id
+from tui_notifier.tui.formatting import dispatch_label
 from tui_notifier.tui.screens.confirm import ConfirmScreen
-from tui_notifier.tui.widgets.literal import one_line
+from tui_notifier.tui.screens.copy_dispatch import CopyDispatchScreen
 
 CHANGE_OF_ACTION = {"pause": "paused", "resume": "resumed", "cancel_dispatch": "cancelled",
                     "delete_dispatch": "deleted"}
 """Each key's action and the change it asks core for (core.dispatches.ALLOWED_FROM says when)."""
 
 
-def dispatch_label(dispatch: Dispatch) -> str:
-    return f"{short_id(dispatch.id)} “{one_line(dispatch.message_text, 40)}”"
+__all__ = ["CHANGE_OF_ACTION", "DispatchActions", "dispatch_label"]
 
 
 class DispatchActions:
@@ -28,12 +27,17 @@ class DispatchActions:
     def dispatch_changed(self, dispatch: Dispatch, change: str) -> None:
         raise NotImplementedError
 
+    def dispatch_copied(self, copy: Dispatch) -> None:
+        """A clone or resend of the selected dispatch was created: show it."""
+
     def check_action(self, action: str, parameters) -> bool | None:
         if action in CHANGE_OF_ACTION:
             dispatch = self.selected_dispatch()
             if dispatch is None or not can_change(dispatch.status, CHANGE_OF_ACTION[action]):
                 return False
             return None if self.busy("dispatch-change") else True
+        if action in ("clone_dispatch", "resend_dispatch"):
+            return self.selected_dispatch() is not None
         return True
 
     def change_controls(self) -> list:
@@ -86,3 +90,24 @@ class DispatchActions:
                           "history?", yes="Delete"),
             lambda yes: yes and self._change(delete_dispatch, "deleted"),
         )
+
+    def action_clone_dispatch(self) -> None:
+        self._copy(resend=False)
+
+    def action_resend_dispatch(self) -> None:
+        self._copy(resend=True)
+
+    def _copy(self, resend: bool) -> None:
+        dispatch = self.selected_dispatch()
+        if dispatch is None:
+            return
+
+        def created(copy: Dispatch | None) -> None:
+            if copy is None:
+                return
+            verb = "resent" if resend else "cloned"
+            self.notify(f"Dispatch {dispatch_label(dispatch)} {verb} as {dispatch_label(copy)}.",
+                        title=verb.capitalize(), markup=False)
+            self.dispatch_copied(copy)
+
+        self.app.push_screen(CopyDispatchScreen(dispatch, resend=resend), created)

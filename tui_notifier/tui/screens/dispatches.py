@@ -46,6 +46,8 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
         Binding("r", "resume", "Resume"),
         Binding("c", "cancel_dispatch", "Cancel"),
         Binding("d,delete", "delete_dispatch", "Delete"),
+        Binding("C", "clone_dispatch", "Clone", show=False),
+        Binding("R", "resend_dispatch", "Resend", show=False),
     ]
 
     def __init__(self, **kwargs):
@@ -129,6 +131,10 @@ class DispatchesScreen(DispatchActions, BackgroundReads, Screen):
             report.dispatch = dispatch
             self._show(list(self.reports.values()))
         self.refresh_list(force=True)
+
+    def dispatch_copied(self, copy: Dispatch) -> None:
+        self._focus_key = copy.id.hex
+        self.refresh_list()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.refresh_bindings()
