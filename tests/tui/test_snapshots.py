@@ -252,3 +252,23 @@ def test_quit_with_work_in_flight_at_80x24(snap_compare, tui_config):
 
     assert snap_compare(make_app(tui_config), terminal_size=SMALL,
                         run_before=prepared(lambda pilot: pilot.app.push_screen(QuitScreen(2, 1))))
+
+
+def test_stoplist_at_80x24(snap_compare, tui_config):
+    from tests.tui.conftest import MARKUP_ERROR, NOW
+    from tui_notifier.core import stoplist
+
+    stoplist.add_phones([f"7900{i:07d}" for i in range(30)], reason=MARKUP_ERROR, now=NOW)
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL, run_before=prepared(keys("5")))
+
+
+def test_stop_a_phone_with_a_bad_phone_at_80x24(snap_compare, tui_config):
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("5"), keys("a"), keys(*"12x", "enter")))
+
+
+def test_resend_at_80x24(snap_compare, tui_config):
+    seeded = seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("2"), select_dispatch("#dispatches-table", seeded["running"].id.hex),
+                                            keys("R")))

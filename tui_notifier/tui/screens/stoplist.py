@@ -53,7 +53,7 @@ class StopListScreen(BackgroundReads, Screen):
     AUTO_FOCUS = "#stoplist-table"
     BINDINGS = [
         *NAV_BINDINGS,
-        Binding("a", "add", "Stop a phone"),
+        Binding("a", "add", "Add"),
         Binding("d,delete", "remove", "Remove"),
         Binding("l", "load", "Load file"),
         Binding("slash", "search", "Search"),
