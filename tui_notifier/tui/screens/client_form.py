@@ -8,11 +8,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tui_notifier.core.clients import add_client, clean_attributes, update_client
-from tui_notifier.core.errors import Conflict, ValidationError
+from tui_notifier.core.errors import ValidationError
 from tui_notifier.core.text import visible
 from tui_notifier.models import Client
 from tui_notifier.tui.widgets.background import BackgroundReads
-from tui_notifier.tui.widgets.form import FieldErrors, form_field
+from tui_notifier.tui.widgets.form import FormDialog, form_field
 from tui_notifier.tui.widgets.literal import literal
 from tui_notifier.tui.widgets.timezone import TimezoneInput
 
@@ -38,7 +38,7 @@ def parse_attributes(text: str) -> dict:
     return clean_attributes(pairs)
 
 
-class ClientFormScreen(BackgroundReads, FieldErrors, ModalScreen[Client | None]):
+class ClientFormScreen(BackgroundReads, FormDialog, ModalScreen[Client | None]):
     """Dismissed with the saved client, or None when the operator backs out. The save runs in
     a worker, with Save disabled until it ends."""
 
@@ -80,21 +80,16 @@ class ClientFormScreen(BackgroundReads, FieldErrors, ModalScreen[Client | None])
     def values(self) -> dict:
         return {name: self.query_one(f"#{name}", Input).value for name in FIELDS}
 
-    def check_action(self, action: str, parameters) -> bool | None:
-        if action == "save" and self.busy("save"):
-            return None
-        return True
-
     def action_save(self) -> None:
         if self.busy("save"):
             return
-        self.clear_errors()
         values = self.values()
         values["operator_code"] = values["operator_code"].strip() or None
         try:
             values["attributes"] = parse_attributes(self.query_one("#attributes", Input).value)
         except ValidationError as error:
-            self._not_saved(error)
+            self.clear_errors()
+            self.not_saved(error)
             return
         client = self.client
 
@@ -103,26 +98,4 @@ class ClientFormScreen(BackgroundReads, FieldErrors, ModalScreen[Client | None])
                 return add_client(**values)
             return update_client(client.id, **values)
 
-        self.call_in_background(save, self.dismiss, group="save", failed=self._not_saved,
-                                controls=self.query("#save"))
-
-    def _not_saved(self, error: BaseException) -> None:
-        if isinstance(error, (ValidationError, Conflict)):
-            target = self.show_error(error.field, error.message)
-            if target is not None:
-                target.focus()
-        else:
-            self.show_error("form", str(error))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_cancel()
+        self.save_in_background(save)

@@ -10,11 +10,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui_notifier.core.dispatches import RESENDABLE, clone_dispatch, resend_dispatch
-from tui_notifier.core.errors import CoreError, ValidationError
 from tui_notifier.models import Dispatch, MessageStatus
 from tui_notifier.tui.formatting import dispatch_label, local_time
 from tui_notifier.tui.widgets.background import BackgroundReads
-from tui_notifier.tui.widgets.form import FieldErrors, form_field
+from tui_notifier.tui.widgets.form import FormDialog, form_field
 from tui_notifier.tui.widgets.literal import literal
 
 RESENT_BY_DEFAULT = (MessageStatus.FAILED, MessageStatus.TIMEOUT)
@@ -28,7 +27,7 @@ def copy_times(dispatch: Dispatch, now) -> tuple[str, str]:
     return local_time(start, dispatch.timezone), local_time(end, dispatch.timezone)
 
 
-class CopyDispatchScreen(BackgroundReads, FieldErrors, ModalScreen[Dispatch | None]):
+class CopyDispatchScreen(BackgroundReads, FormDialog, ModalScreen[Dispatch | None]):
     """Dismissed with the new dispatch, or None when the operator backs out."""
 
     BINDINGS = [
@@ -69,15 +68,9 @@ class CopyDispatchScreen(BackgroundReads, FieldErrors, ModalScreen[Dispatch | No
     def statuses(self) -> list[str]:
         return [str(status) for status in RESENDABLE if self.query_one(f"#status-{status}", Checkbox).value]
 
-    def check_action(self, action: str, parameters) -> bool | None:
-        if action == "save" and self.busy("save"):
-            return None
-        return True
-
     def action_save(self) -> None:
         if self.busy("save"):
             return
-        self.clear_errors()
         dispatch_id, now = self.dispatch.id, self.app.clock()
         start, end = self.query_one("#start", Input).value, self.query_one("#end", Input).value
         if self.resend:
@@ -89,26 +82,4 @@ class CopyDispatchScreen(BackgroundReads, FieldErrors, ModalScreen[Dispatch | No
             def save():
                 return clone_dispatch(dispatch_id, start, end, now=now)
 
-        self.call_in_background(save, self.dismiss, group="save", failed=self._not_saved,
-                                controls=self.query("#save"))
-
-    def _not_saved(self, error: BaseException) -> None:
-        if isinstance(error, ValidationError):
-            target = self.show_error(error.field, error.message)
-            if target is not None:
-                target.focus()
-        else:
-            self.show_error("form", str(error) if isinstance(error, CoreError) else repr(error))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_cancel()
+        self.save_in_background(save)

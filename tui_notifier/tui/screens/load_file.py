@@ -13,7 +13,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select,
 from tui_notifier.core.errors import CoreError, ValidationError
 from tui_notifier.core.loader import LoadError, LoadResult, load_clients_file
 from tui_notifier.db import close_database
-from tui_notifier.tui.screens.file_picker import FilePickerScreen
+from tui_notifier.tui.screens.file_picker import pick_into
 from tui_notifier.tui.widgets.columns import FittedTable, columns
 from tui_notifier.tui.widgets.form import FieldErrors, form_field
 from tui_notifier.tui.widgets.literal import cell, literal
@@ -86,14 +86,7 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
         return self.query_one("#path", Input).value.strip()
 
     def action_browse(self) -> None:
-        def picked(path: str | None) -> None:
-            if path:
-                field = self.query_one("#path", Input)
-                field.value = path
-                field.cursor_position = len(path)
-                field.focus()
-
-        self.app.push_screen(FilePickerScreen(self.path), picked)
+        pick_into(self.query_one("#path", Input))
 
     def action_load(self) -> None:
         if self.loading:

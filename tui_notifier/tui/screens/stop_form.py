@@ -8,13 +8,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tui_notifier.core import stoplist
-from tui_notifier.core.errors import ValidationError
 from tui_notifier.tui.widgets.background import BackgroundReads
-from tui_notifier.tui.widgets.form import FieldErrors, form_field
+from tui_notifier.tui.widgets.form import FormDialog, form_field
 from tui_notifier.tui.widgets.literal import literal
 
 
-class StopFormScreen(BackgroundReads, FieldErrors, ModalScreen[stoplist.StopResult | None]):
+class StopFormScreen(BackgroundReads, FormDialog, ModalScreen[stoplist.StopResult | None]):
     """Dismissed with the StopResult (how many messages were cancelled), or None."""
 
     BINDINGS = [
@@ -37,37 +36,9 @@ class StopFormScreen(BackgroundReads, FieldErrors, ModalScreen[stoplist.StopResu
     def on_mount(self) -> None:
         self.query_one("#phone", Input).focus()
 
-    def check_action(self, action: str, parameters) -> bool | None:
-        if action == "save" and self.busy("save"):
-            return None
-        return True
-
     def action_save(self) -> None:
         if self.busy("save"):
             return
-        self.clear_errors()
         phone = self.query_one("#phone", Input).value
         reason = self.query_one("#reason", Input).value
-        self.call_in_background(lambda: stoplist.add_phones([phone], reason), self.dismiss, group="save",
-                                failed=self._not_saved, controls=self.query("#save"))
-
-    def _not_saved(self, error: BaseException) -> None:
-        if isinstance(error, ValidationError):
-            target = self.show_error(error.field, error.message)
-            if target is not None:
-                target.focus()
-        else:
-            self.show_error("form", str(error))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.action_cancel()
+        self.save_in_background(lambda: stoplist.add_phones([phone], reason))

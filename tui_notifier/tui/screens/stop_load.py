@@ -12,7 +12,7 @@ from textual.widgets import Button, Input, Label, Static
 from tui_notifier.core import stoplist
 from tui_notifier.core.errors import CoreError, ValidationError
 from tui_notifier.core.textfile import LoadError
-from tui_notifier.tui.screens.file_picker import FilePickerScreen
+from tui_notifier.tui.screens.file_picker import pick_into
 from tui_notifier.tui.widgets.background import BackgroundReads
 from tui_notifier.tui.widgets.form import FieldErrors, form_field
 from tui_notifier.tui.widgets.literal import literal
@@ -62,14 +62,7 @@ class StopLoadScreen(BackgroundReads, FieldErrors, ModalScreen[stoplist.StopFile
         return True
 
     def action_browse(self) -> None:
-        def picked(path: str | None) -> None:
-            if path:
-                field = self.query_one("#path", Input)
-                field.value = path
-                field.cursor_position = len(path)
-                field.focus()
-
-        self.app.push_screen(FilePickerScreen(self.path), picked)
+        pick_into(self.query_one("#path", Input), what="a file of phones", suffixes=(".csv", ".txt"))
 
     def action_load(self) -> None:
         if self.busy("load"):

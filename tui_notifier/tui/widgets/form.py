@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from textual.containers import Vertical
+from typing import Any, Callable
+
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from tui_notifier.tui.widgets.literal import literal
 
@@ -41,3 +43,45 @@ class FieldErrors:
             inputs = [w for w in container.first().children if w.can_focus]
             return inputs[0] if inputs else None
         return None
+
+
+class FormDialog(FieldErrors):
+    """Mixin for a modal form with BackgroundReads, a `#save` and a cancel button: ctrl+s or Enter
+    in a field saves, Escape cancels; the save runs in a worker with `#save` disabled, and a
+    core error (a ValidationError or Conflict names its field) appears beside its field."""
+
+    def action_save(self) -> None:
+        raise NotImplementedError
+
+    def save_in_background(self, call: Callable[[], Any]) -> None:
+        """Run `call` in a worker; the dialog is dismissed with its result."""
+        self.clear_errors()
+        self.call_in_background(call, self.dismiss, group="save", failed=self.not_saved,
+                                controls=self.query("#save"))
+
+    def not_saved(self, error: BaseException) -> None:
+        field = getattr(error, "field", None)
+        if field is None:
+            self.show_error("form", str(error))
+            return
+        target = self.show_error(field, error.message)
+        if target is not None:
+            target.focus()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "save" and self.busy("save"):
+            return None
+        return True
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
