@@ -127,6 +127,18 @@ def test_claim_takes_due_messages_under_a_lease_of_its_owner(db):
     assert messages.claim(d.id, 100, 30, 8, now=T0).messages == []
 
 
+def test_a_retry_that_comes_due_goes_before_the_bulk_still_waiting(db):
+    clients(10)
+    d = dispatch()
+    messages.fan_out(d.id, now=T0)
+    first = messages.claim(d.id, 2, 30, 1, now=T0).messages
+    messages.record([Fate(first[0].id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="HTTP 503")], now=T0)
+
+    claim = messages.claim(d.id, 2, 30, 1, now=at(minutes=2))
+
+    assert first[0].id in {m.id for m in claim.messages}
+
+
 def test_nothing_is_claimed_for_a_paused_or_ended_dispatch(db):
     clients(3)
     d = dispatch(hours=1)

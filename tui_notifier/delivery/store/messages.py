@@ -196,7 +196,8 @@ def claim(dispatch_id, limit: int, lease_seconds: float, owner: int | None,
     """Move up to `limit` due messages of a running dispatch to `sending` under a lease.
 
     Only messages whose client's window is open now are taken, and nothing once the end has
-    come. The dispatch's pump lease is renewed with the claim, so the periodic wake-up knows
+    come. The latest due go first: a retry (or a window that just opened) is due after the
+    bulk that was due at the start, and would otherwise wait behind all of it. The dispatch's pump lease is renewed with the claim, so the periodic wake-up knows
     someone is working on it.
     """
     now = now_or(now)
@@ -206,7 +207,7 @@ def claim(dispatch_id, limit: int, lease_seconds: float, owner: int | None,
         if state is None or state.blocker(now) is not None:
             return Claim(state)
         inner = (Message.select(Message.id).where(_claimable(dispatch_id, state.window, now))
-                 .order_by(Message.next_attempt_at).limit(limit))
+                 .order_by(Message.next_attempt_at.desc()).limit(limit))
         if is_postgres():
             inner = inner.for_update("FOR UPDATE SKIP LOCKED")
         query = (Message.update(status=MessageStatus.SENDING, lease_until=until, lease_owner=owner,
