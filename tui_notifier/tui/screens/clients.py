@@ -19,6 +19,7 @@ from tui_notifier.tui.widgets.columns import columns
 from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
 from tui_notifier.tui.widgets.literal import cell, literal
 from tui_notifier.tui.widgets.paged_table import PagedTable
+from tui_notifier.tui.widgets.search import TableSearch
 
 COLUMNS = columns(("ID", "id", 8, 1), ("Phone", "phone", 12), ("Code", "operator_code", 5, 2),
                   ("Tag", "tag", None, 0, 10), ("Time zone", "timezone", 20, 1))
@@ -50,7 +51,7 @@ def client_label(client: Client) -> str:
     return f"{client.phone}" + (f" (tag {client.tag})" if client.tag else "")
 
 
-class ClientsScreen(BackgroundReads, Screen):
+class ClientsScreen(TableSearch, BackgroundReads, Screen):
     AUTO_FOCUS = "#clients-table"
     BINDINGS = [
         *NAV_BINDINGS,
@@ -80,33 +81,14 @@ class ClientsScreen(BackgroundReads, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#empty").display = False
-        self._search_timer = None
         self.table.set_source(ClientSource(ClientFilter()))
 
     def on_screen_resume(self) -> None:
         if self.table.loaded:
             self.table.refresh_page()
 
-    def search_text(self) -> str:
-        return self.query_one("#search", Input).value.strip()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id != "search":
-            return
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._search_timer = self.set_timer(0.25, self._apply_search)
-
-    def _apply_search(self) -> None:
-        self._search_timer = None
-        self.table.set_source(ClientSource(ClientFilter(text=self.search_text())))
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "search":
-            if self._search_timer is not None:
-                self._search_timer.stop()
-                self._apply_search()
-            self.table.focus()
+    def search_source(self, text: str) -> ClientSource:
+        return ClientSource(ClientFilter(text=text))
 
     def on_paged_table_page_changed(self, event: PagedTable.PageChanged) -> None:
         table = event.table
@@ -132,17 +114,6 @@ class ClientsScreen(BackgroundReads, Screen):
         if action == "delete" and self.busy("delete"):
             return None
         return True
-
-    def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
-    def action_leave_search(self) -> None:
-        search = self.query_one("#search", Input)
-        if search.has_focus and search.value:
-            search.value = ""
-        elif search.value and not search.has_focus:
-            search.value = ""
-        self.table.focus()
 
     def action_reload(self) -> None:
         self.table.refresh_page()

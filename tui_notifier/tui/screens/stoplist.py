@@ -21,6 +21,7 @@ from tui_notifier.tui.widgets.columns import columns
 from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
 from tui_notifier.tui.widgets.literal import cell, literal, one_line
 from tui_notifier.tui.widgets.paged_table import PagedTable
+from tui_notifier.tui.widgets.search import TableSearch
 
 COLUMNS = columns(("Phone", "phone", 12), ("Since (UTC)", "since", 16, 1), ("Reason", "reason", None, 0, 12))
 
@@ -49,7 +50,7 @@ class StopSource:
         return cell(row.phone), cell(local_time(row.created_at)), cell(one_line(row.reason, 300))
 
 
-class StopListScreen(BackgroundReads, Screen):
+class StopListScreen(TableSearch, BackgroundReads, Screen):
     AUTO_FOCUS = "#stoplist-table"
     BINDINGS = [
         *NAV_BINDINGS,
@@ -77,30 +78,14 @@ class StopListScreen(BackgroundReads, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#empty").display = False
-        self._search_timer = None
         self.table.set_source(StopSource())
 
     def on_screen_resume(self) -> None:
         if self.table.loaded:
             self.table.refresh_page()
 
-    def search_text(self) -> str:
-        return self.query_one("#search", Input).value.strip()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._search_timer = self.set_timer(0.25, self._apply_search)
-
-    def _apply_search(self) -> None:
-        self._search_timer = None
-        self.table.set_source(StopSource(self.search_text()))
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-            self._apply_search()
-        self.table.focus()
+    def search_source(self, text: str) -> StopSource:
+        return StopSource(text)
 
     def on_paged_table_page_changed(self, event: PagedTable.PageChanged) -> None:
         table = event.table
@@ -117,13 +102,6 @@ class StopListScreen(BackgroundReads, Screen):
         if action == "remove" and self.busy("remove"):
             return None
         return True
-
-    def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
-    def action_leave_search(self) -> None:
-        self.query_one("#search", Input).value = ""
-        self.table.focus()
 
     def action_reload(self) -> None:
         self.table.refresh_page()
