@@ -46,7 +46,8 @@ log = logging.getLogger("tui_notifier.engine")
 
 FLUSH_EVERY = 50
 FLUSH_SECONDS = 0.1
-REFRESH_SECONDS = 0.5
+REFRESH_SECONDS = 0.1
+"""How stale the dispatch and the stop list a batch checks before each request may be."""
 HEARTBEAT_SECONDS = 1.0
 CONSUMER_STALE_SECONDS = 5.0
 TICK_LEASE = "tick"
