@@ -26,7 +26,7 @@ async def test_an_empty_directory_says_how_to_begin(tui_config):
         await settle(pilot)
         empty = app.screen.query_one("#empty", Static)
         assert empty.display
-        assert "Press a to add one, or l to load a YAML file" in str(empty.render())
+        assert "Press a to add one, or l to load a YAML or CSV file" in str(empty.render())
 
 
 async def test_the_table_holds_one_screenful_and_pages_through_the_directory(tui_config):
@@ -208,6 +208,20 @@ async def test_load_a_yaml_file_with_progress_and_a_report(tui_config, tmp_path)
         assert count_clients() == 3
         assert column(app, "tag") == ["[/]", "[@click=app.quit]x", ""]
         assert any(n.title == "Loaded" for n in app._notifications)
+
+
+async def test_a_csv_file_loads_with_its_attributes(tui_config, tmp_path):
+    (tmp_path / "clients.csv").write_text("phone;tag;first_name\n79001112233;vip;Анна\n79001112234;;\n",
+                                          encoding="utf-8")
+    app = make_app(tui_config)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        screen = app.screen
+        await pilot.press(*"clients.csv", "enter")
+        await settle(pilot, 3)
+        assert "2 rows: 2 created" in str(screen.query_one("#load-summary").render())
+        assert count_clients() == 2
 
 
 async def test_a_file_with_bad_rows_loads_nothing_and_lists_them_by_line(tui_config, tmp_path):

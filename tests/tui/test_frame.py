@@ -72,7 +72,7 @@ async def test_the_footer_shows_the_keys_of_the_screen_in_view(tui_config):
     async with app.run_test(size=(160, 30)) as pilot:
         await settle(pilot)
         keys = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
-        assert {"Add", "Edit", "Delete", "Load YAML", "Search", "Clients", "Dispatches", "Reports"} <= keys
+        assert {"Add", "Edit", "Delete", "Load file", "Search", "Clients", "Dispatches", "Reports"} <= keys
         await pilot.press("2")
         await settle(pilot)
         keys = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
@@ -85,7 +85,7 @@ async def test_the_command_palette_offers_every_action(tui_config):
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         titles = {command.title for command in app.get_system_commands(app.screen)}
-        assert {"Clients", "Dispatches", "Reports", "Add a client", "Load clients from a YAML file",
+        assert {"Clients", "Dispatches", "Reports", "Add a client", "Load clients from a YAML or CSV file",
                 "Search clients", "New dispatch", "Edit", "Delete", "Quit"} <= titles
         await pilot.press("ctrl+p")
         await pilot.pause()

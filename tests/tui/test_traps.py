@@ -178,7 +178,7 @@ async def test_help_tells_statuses_the_flow_and_the_keys_of_the_screen_in_view(t
         assert isinstance(app.screen, DispatchesScreen)
         await pilot.press("1", "f1")
         assert isinstance(app.screen, HelpScreen)
-        assert "Load YAML" in rendered(app.screen, "#help-keys")
+        assert "Load file" in rendered(app.screen, "#help-keys")
         await pilot.press("escape", "a")
         assert isinstance(app.screen, ClientFormScreen)
         await pilot.press("f1")

@@ -82,7 +82,7 @@ class NotifierApp(BackgroundReads, App):
         ("Stop list", "Phones never sent to (key 5)", "stoplist", ""),
         ("Stop a phone", "Add a phone to the stop list", "stoplist", "add"),
         ("Add a client", "Open an empty client form", "clients", "add"),
-        ("Load clients from a YAML file", "Bulk-load a directory file", "clients", "load"),
+        ("Load clients from a YAML or CSV file", "Bulk-load a directory file", "clients", "load"),
         ("Search clients", "By phone, operator code or tag", "clients", "search"),
         ("New dispatch", "Compose a dispatch", "dispatches", "new"),
     ]

@@ -24,8 +24,8 @@ from tui_notifier.tui.widgets.search import TableSearch
 COLUMNS = columns(("ID", "id", 8, 1), ("Phone", "phone", 12), ("Code", "operator_code", 5, 2),
                   ("Tag", "tag", None, 0, 10), ("Time zone", "timezone", 20, 1))
 
-EMPTY = ("No clients yet.\n\nPress a to add one, or l to load a YAML file: a list of "
-         "{phone, operator_code, tag, timezone}.")
+EMPTY = ("No clients yet.\n\nPress a to add one, or l to load a YAML or CSV file of "
+         "phone, operator_code, tag, timezone (and any attributes).")
 
 
 class ClientSource:
@@ -58,7 +58,7 @@ class ClientsScreen(TableSearch, BackgroundReads, Screen):
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("d,delete", "delete", "Delete"),
-        Binding("l", "load", "Load YAML"),
+        Binding("l", "load", "Load file"),
         Binding("slash", "search", "Search"),
         Binding("escape", "leave_search", "Back to table", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),

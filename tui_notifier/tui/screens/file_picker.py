@@ -14,6 +14,7 @@ from textual.widgets import DirectoryTree, Input, Label, Static
 from tui_notifier.tui.widgets.literal import literal
 
 SUFFIXES = (".yaml", ".yml")
+CLIENT_FILES = SUFFIXES + (".csv", ".tsv")
 
 
 class FileTree(DirectoryTree):

@@ -1,4 +1,4 @@
-"""Bulk-load clients from a YAML file: a path (typed or picked), a progress bar while it loads,
+"""Bulk-load clients from a YAML or CSV file: a path (typed or picked), a progress bar while it loads,
 then the loader's report of bad rows, each with its line, its 1-based row and the whole problem."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select,
 from tui_notifier.core.errors import CoreError, ValidationError
 from tui_notifier.core.loader import LoadError, LoadResult, load_clients_file
 from tui_notifier.db import close_database
-from tui_notifier.tui.screens.file_picker import pick_into
+from tui_notifier.tui.screens.file_picker import CLIENT_FILES, pick_into
 from tui_notifier.tui.widgets.columns import FittedTable, columns
 from tui_notifier.tui.widgets.form import FieldErrors, form_field
 from tui_notifier.tui.widgets.literal import cell, literal
@@ -55,7 +55,7 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog", classes="load-file"):
-            yield Label("Load clients from a YAML file", classes="dialog-title")
+            yield Label("Load clients from a YAML or CSV file", classes="dialog-title")
             with Horizontal(id="path-row"):
                 yield form_field("File", Input(self.initial_path, placeholder="clients.yaml", id="path"), "path",
                                  hint="A list of {phone, operator_code, tag, timezone}, or a mapping with a "
@@ -86,7 +86,7 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
         return self.query_one("#path", Input).value.strip()
 
     def action_browse(self) -> None:
-        pick_into(self.query_one("#path", Input))
+        pick_into(self.query_one("#path", Input), what="a YAML or CSV file", suffixes=CLIENT_FILES)
 
     def action_load(self) -> None:
         if self.loading:
@@ -94,7 +94,7 @@ class LoadFileScreen(FieldErrors, ModalScreen[LoadResult | None]):
         self.clear_errors()
         path = self.query_one("#path", Input).value.strip()
         if not path:
-            self.show_error("path", "give the path of a YAML file")
+            self.show_error("path", "give the path of a YAML or CSV file")
             return
         self.loading = True
         bar = self.query_one("#load-progress", ProgressBar)
