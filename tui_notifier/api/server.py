@@ -37,13 +37,16 @@ def is_loopback(host: str) -> bool:
 
 
 def make_server(host: str, port: int, threads: int, options: ApiOptions, app=None):
-    """A waitress server for `app` (default: the project's app made with `options`)."""
+    """A waitress server for `app` (default: the project's app made with `options`).
+
+    Each server gets a socket map of its own: with waitress's shared default, stopping one
+    server in a process (`shutdown` closes every socket of its map) closed the others too."""
     if not options.auth and not is_loopback(host):
         raise ServeError(f"refusing to serve without auth on {host}: bind a loopback address "
                          "(127.0.0.1) or create tokens with `tui-notifier tokens create NAME`")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
-        return create_server(app or make_app(options), host=host, port=port, threads=threads,
+        return create_server(app or make_app(options), map={}, host=host, port=port, threads=threads,
                              max_request_body_size=options.max_body_size * TRANSPORT_SLACK,
                              ident="tui-notifier",
                              clear_untrusted_proxy_headers=True)
