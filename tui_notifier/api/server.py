@@ -83,5 +83,8 @@ def shutdown(server) -> None:
 def stop_running(server, thread, timeout: float = 10.0) -> None:
     """Stop a server whose `run()` loops on `thread`: the loop itself closes everything, so no
     socket is closed under its feet."""
-    server.trigger.pull_trigger(lambda: shutdown(server))
+    try:
+        server.trigger.pull_trigger(lambda: shutdown(server))
+    except OSError:  # its wake-up pipe is already gone (closed under it): stop it from here
+        shutdown(server)
     thread.join(timeout)
