@@ -112,3 +112,62 @@ def test_the_next_opening_is_when_the_window_is_open():
     assert opens > at
     assert window.is_open("Europe/Berlin", opens)
     assert not window.is_open("Europe/Berlin", opens - dt.timedelta(minutes=1))
+
+
+def _open_runs(window, zone: str, around: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Every stretch, minute by minute over the 30 hours around `around`, when the window is open."""
+    runs, opened = [], None
+    moment = around - dt.timedelta(hours=15)
+    while moment <= around + dt.timedelta(hours=15):
+        if window.is_open(zone, moment):
+            opened = opened or moment
+        elif opened:
+            runs.append((opened, moment))
+            opened = None
+        moment += dt.timedelta(minutes=1)
+    return runs
+
+
+# (zone, window, the day's opening and closing in UTC): each window starts in an hour the
+# clocks skip (spring forward) or repeat (fall back) that night.
+SKIPPED = [
+    ("America/New_York", "02:30-03:30", utc(2026, 3, 8, 7), utc(2026, 3, 8, 7, 30)),
+    ("America/New_York", "02:15-02:45", utc(2026, 3, 8, 7), utc(2026, 3, 8, 7, 30)),
+    ("Europe/London", "01:30-02:30", utc(2026, 3, 29, 1), utc(2026, 3, 29, 1, 30)),
+    ("Australia/Sydney", "02:30-03:30", utc(2026, 10, 3, 16), utc(2026, 10, 3, 16, 30)),
+    ("Australia/Lord_Howe", "02:10-03:00", utc(2026, 10, 3, 15, 30), utc(2026, 10, 3, 16)),
+    ("America/New_York", "23:00-02:30", utc(2026, 3, 8, 4), utc(2026, 3, 8, 7)),
+]
+REPEATED = [
+    ("America/New_York", "01:15-01:45", utc(2026, 11, 1, 5, 15), utc(2026, 11, 1, 5, 45)),
+    ("America/New_York", "01:30-02:30", utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 7, 30)),
+    ("Europe/London", "01:15-01:45", utc(2026, 10, 25, 0, 15), utc(2026, 10, 25, 0, 45)),
+    ("Australia/Sydney", "02:15-02:45", utc(2026, 4, 4, 15, 15), utc(2026, 4, 4, 15, 45)),
+    ("Australia/Lord_Howe", "01:40-01:50", utc(2026, 4, 4, 14, 40), utc(2026, 4, 4, 14, 50)),
+    ("Australia/Sydney", "22:00-02:30", utc(2026, 4, 4, 11), utc(2026, 4, 4, 15, 30)),
+]
+
+
+@pytest.mark.parametrize("zone, text, opens, closes", SKIPPED, ids=lambda v: str(v))
+def test_a_window_starting_in_the_skipped_hour_opens_at_the_first_instant_after_the_jump(zone, text, opens, closes):
+    window = parse_window(text)
+    assert _open_runs(window, zone, opens) == [(opens, closes)]
+    assert window.next_open(zone, opens - dt.timedelta(hours=3)) == opens
+
+
+@pytest.mark.parametrize("zone, text, opens, closes", REPEATED, ids=lambda v: str(v))
+def test_a_window_in_the_repeated_hour_opens_once_at_its_first_occurrence(zone, text, opens, closes):
+    window = parse_window(text)
+    assert _open_runs(window, zone, opens) == [(opens, closes)]
+    assert window.next_open(zone, opens - dt.timedelta(hours=3)) == opens
+    assert window.next_open(zone, closes) > closes + dt.timedelta(hours=12)
+
+
+@pytest.mark.parametrize("zone, text, opens, closes", SKIPPED + REPEATED, ids=lambda v: str(v))
+def test_the_days_around_a_clock_change_keep_their_window(zone, text, opens, closes):
+    window = parse_window(text)
+    for days in (-1, 1):
+        day_before_or_after = opens + dt.timedelta(days=days)
+        runs = _open_runs(window, zone, day_before_or_after)
+        assert len(runs) == 1
+        assert window.length - dt.timedelta(hours=1) <= runs[0][1] - runs[0][0] <= window.length + dt.timedelta(hours=1)

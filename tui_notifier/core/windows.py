@@ -31,22 +31,70 @@ class Window:
             return local >= self.start or local < self.end
         return self.start <= local < self.end
 
+    @property
+    def length(self) -> _dt.timedelta:
+        """How long the window lasts on a day without a clock change."""
+        day = _dt.date(2000, 1, 1)
+        span = _dt.datetime.combine(day, self.end) - _dt.datetime.combine(day, self.start)
+        return span if span > _dt.timedelta(0) else span + _dt.timedelta(days=1)
+
     def is_open(self, timezone: str, at: _dt.datetime) -> bool:
-        local = at.astimezone(_zone(timezone)).time().replace(tzinfo=None)
-        return self.contains(local)
+        local_day = at.astimezone(_zone(timezone)).date()
+        for offset in (-1, 0, 1):
+            opens, closes = _opening(self, timezone, local_day + _dt.timedelta(days=offset))
+            if opens <= at < closes:
+                return True
+        return False
 
     def next_open(self, timezone: str, at: _dt.datetime) -> _dt.datetime:
         """`at` itself when the window is open then, else the next moment it opens (UTC)."""
         if self.is_open(timezone, at):
             return at
-        zone = _zone(timezone)
-        local_day = at.astimezone(zone).date()
-        for offset in range(0, 3):
-            naive = _dt.datetime.combine(local_day + _dt.timedelta(days=offset), self.start)
-            opening = zone.normalize(zone.localize(naive, is_dst=False)).astimezone(UTC)
-            if opening > at:
-                return opening
+        local_day = at.astimezone(_zone(timezone)).date()
+        for offset in range(-1, 3):
+            opens, _closes = _opening(self, timezone, local_day + _dt.timedelta(days=offset))
+            if opens > at:
+                return opens
         raise AssertionError("a daily window opens within two days")  # pragma: no cover
+
+
+@lru_cache(maxsize=65536)
+def _opening(window: Window, timezone: str, day: _dt.date) -> tuple[_dt.datetime, _dt.datetime]:
+    """When the window of local `day` opens and closes (UTC): once a day, even on the days
+    clocks change.
+
+    Each bound is the first instant the clocks read it. So a start the clocks skip (02:30 on
+    a spring-forward night) opens the window at the first instant after the jump, and an hour
+    that repeats in autumn does not reopen a window that has already closed. A window lying
+    wholly in the skipped hour opens after the jump for its usual length."""
+    zone = _zone(timezone)
+    opens = _first_instant(zone, _dt.datetime.combine(day, window.start))
+    end_day = day + _dt.timedelta(days=1) if window.wraps_midnight else day
+    closes = _first_instant(zone, _dt.datetime.combine(end_day, window.end))
+    if closes <= opens:
+        closes = opens + window.length
+    return opens, closes
+
+
+def _first_instant(zone, wall: _dt.datetime) -> _dt.datetime:
+    """The first instant (UTC) at which the clocks of `zone` read `wall` or later."""
+    try:
+        return zone.localize(wall, is_dst=None).astimezone(UTC)
+    except pytz.AmbiguousTimeError:
+        return min(zone.localize(wall, is_dst=flag) for flag in (True, False)).astimezone(UTC)
+    except pytz.NonExistentTimeError:
+        pass
+    lo, hi = sorted(zone.localize(wall, is_dst=flag).astimezone(UTC) for flag in (True, False))
+    if lo == hi:
+        lo, hi = lo - _dt.timedelta(days=1), hi + _dt.timedelta(days=1)
+    lo_s, hi_s = int(lo.timestamp()), int(hi.timestamp()) + 1
+    while hi_s - lo_s > 1:
+        middle = (lo_s + hi_s) // 2
+        if _dt.datetime.fromtimestamp(middle, zone).replace(tzinfo=None) >= wall:
+            hi_s = middle
+        else:
+            lo_s = middle
+    return _dt.datetime.fromtimestamp(hi_s, UTC)
 
 
 @lru_cache(maxsize=1024)
