@@ -43,12 +43,21 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def stop(self) -> None:
+    def _halt(self) -> None:
         self.process.terminate()
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+    def restart(self, down_for: float = 0.0) -> None:
+        """Stop it (everything queued is lost: no persistence), wait, start it on the same port."""
+        self._halt()
+        time.sleep(down_for)
+        self.process = _launch_redis(self.port, self.workdir)
+
+    def stop(self) -> None:
+        self._halt()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
@@ -62,13 +71,17 @@ def start_redis() -> RedisServer:
         raise FileNotFoundError("redis-server is not installed")
     workdir = tempfile.mkdtemp(prefix="notifier-redis-")
     port = free_port()
+    return RedisServer(port, _launch_redis(port, workdir), workdir)
+
+
+def _launch_redis(port: int, workdir: str) -> subprocess.Popen:
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", workdir],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     _wait_port(port)
-    return RedisServer(port, process, workdir)
+    return process
 
 
 def postgres_bindir() -> str | None:
@@ -92,6 +105,22 @@ class PostgresServer:
     def _cmd(self, *args: str) -> list[str]:
         command = [os.path.join(self.bindir, args[0]), *args[1:]]
         return ["runuser", "-u", self.run_as, "--", *command] if self.run_as else command
+
+    def _start(self) -> None:
+        root = os.path.dirname(self.datadir)
+        options = (f"-p {self.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        subprocess.run(self._cmd("pg_ctl", "-D", self.datadir, "-o", options, "-l",
+                                 os.path.join(root, "log"), "-w", "start"),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _wait_port(self.port)
+
+    def restart(self, down_for: float = 0.0) -> None:
+        """Stop it as an operator would (`-m fast`: every session is ended), wait, start it again."""
+        subprocess.run(self._cmd("pg_ctl", "-D", self.datadir, "-m", "fast", "-w", "stop"),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(down_for)
+        self._start()
 
     def stop(self) -> None:
         subprocess.run(self._cmd("pg_ctl", "-D", self.datadir, "-m", "immediate", "stop"),
@@ -119,12 +148,7 @@ def start_postgres() -> PostgresServer:
     subprocess.run(server._cmd("initdb", "-D", datadir, "-U", "postgres", "-A", "trust",
                                "-E", "UTF8", "--no-sync"),
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-    subprocess.run(server._cmd("pg_ctl", "-D", datadir, "-o", options, "-l",
-                               os.path.join(root, "log"), "-w", "start"),
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _wait_port(port)
+    server._start()
     return server
 
 

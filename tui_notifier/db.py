@@ -3,19 +3,34 @@
 SQLite runs in WAL with a busy timeout and `BEGIN IMMEDIATE` write transactions: several
 processes (dashboard, CLI, consumers) write the same file, and a deferred BEGIN that later
 upgrades to a write lock fails with "database is locked" despite the timeout.
+
+A PostgreSQL connection the server dropped (a restart, a failover) is replaced on its
+thread's next use outside a transaction: the unit of work that met the break fails, and the
+caller retries it (`persist`), or the next heartbeat, tick or task does.
 """
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
+from typing import Callable, TypeVar
 from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
+from playhouse.pool import PooledPostgresqlDatabase
 
 from tui_notifier import models
 from tui_notifier.models import database
 
-__all__ = ["DatabaseError", "close_database", "database", "describe", "open_database"]
+__all__ = ["DatabaseError", "TRANSIENT_ERRORS", "close_database", "database", "describe", "open_database",
+           "persist"]
+
+log = logging.getLogger("tui_notifier.db")
+T = TypeVar("T")
+
+TRANSIENT_ERRORS = (peewee.OperationalError, peewee.InterfaceError)
+"""What a database says when it is away, full or locked, as opposed to a bug in a query."""
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -29,6 +44,58 @@ SQLITE_PRAGMAS = {
 
 class DatabaseError(Exception):
     """The database URL is unusable or the server cannot be reached."""
+
+
+class _Recovering:
+    """Replaces a connection the server has closed when its thread next uses it (never inside a
+    transaction, where the error must reach the code that opened it)."""
+
+    def is_closed(self) -> bool:
+        if self._state.closed:
+            return True
+        conn = self._state.conn
+        if not getattr(conn, "closed", False) or self.in_transaction():
+            return False
+        try:
+            self._close(conn)
+        except Exception:  # it is gone already; the pool forgets it either way
+            pass
+        self._state.reset()
+        return True
+
+
+class RecoveringPostgresqlDatabase(_Recovering, peewee.PostgresqlDatabase):
+    pass
+
+
+class RecoveringPooledPostgresqlDatabase(_Recovering, PooledPostgresqlDatabase):
+    pass
+
+
+def persist(work: Callable[[], T], what: str, give_up: Callable[[], bool] = lambda: False,
+            first_wait: float = 0.1, longest_wait: float = 2.0) -> T:
+    """`work()`, tried again until the database takes it: a restart, a full disk or a lock held
+    past the busy timeout only delays it. Gives up (raising the error) once `give_up()` is true."""
+    wait, failures = first_wait, 0
+    while True:
+        try:
+            result = work()
+        except TRANSIENT_ERRORS as exc:
+            failures += 1
+            if give_up():
+                raise
+            if failures == 1:
+                log.warning("%s: the database failed (%s); retrying until it takes it", what, _one_line(exc))
+            time.sleep(wait)
+            wait = min(wait * 2, longest_wait)
+            continue
+        if failures:
+            log.warning("%s: written after %d failed tries", what, failures)
+        return result
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def is_postgres(url: str) -> bool:
@@ -65,11 +132,12 @@ def make_database(url: str, pool: int = 0) -> peewee.Database:
             raise DatabaseError(
                 "PostgreSQL needs a driver: pip install 'tui_notifier[postgres]'"
             ) from None
-        url = url.replace("postgres://", "postgresql://", 1)
+        params = parse_url(url.replace("postgres://", "postgresql://", 1))
+        if not params.get("database"):
+            raise DatabaseError(f"the database URL {describe(url)!r} names no database")
         if pool:
-            return connect_url(url.replace("postgresql://", "postgresql+pool://", 1), max_connections=pool,
-                               stale_timeout=600)
-        return connect_url(url)
+            return RecoveringPooledPostgresqlDatabase(max_connections=pool, stale_timeout=600, **params)
+        return RecoveringPostgresqlDatabase(**params)
     raise DatabaseError(f"unsupported database URL {url!r}: use a file path, sqlite:/// or postgresql://")
 
 

@@ -45,15 +45,19 @@ class _Workers(HueyConsumer):
         # no request starts once stopping; those in flight finish and are recorded
         if not self.engine.stopping.is_set():
             log.info("stopping: no new requests; waiting for those in flight")
-        self.engine.stopping.set()
+        self.engine.stop_requests()
         super().stop(graceful=graceful)
 
 
 class _Loop:
-    """Calls `work` every `seconds` on a thread of its own until stopped; a failure is logged."""
+    """Calls `work` every `seconds` on a thread of its own until stopped.
+
+    A failure (the database or the queue away) is logged once and retried every period until
+    it works again, which is logged too: the loop never dies quietly."""
 
     def __init__(self, name: str, seconds: float, work):
         self.name, self.seconds, self.work = name, seconds, work
+        self.failures = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -63,18 +67,32 @@ class _Loop:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
-                try:
-                    self.work()
-                except Exception as exc:  # a busy database must not end the loop
-                    log.warning("%s: %s", self.name, exc)
+                self.once()
                 self._stop.wait(self.seconds)
         finally:
-            database.close()
+            try:
+                database.close()
+            except Exception:  # a connection that is already gone needs no closing
+                pass
+
+    def once(self) -> bool:
+        try:
+            self.work()
+        except Exception as exc:  # a database or queue away must not end the loop
+            self.failures += 1
+            if self.failures == 1:
+                log.warning("%s failed, retrying every %gs: %s", self.name, self.seconds,
+                            " ".join(str(exc).split())[:200] or type(exc).__name__)
+            return False
+        if self.failures:
+            log.warning("%s works again after %d failed tries", self.name, self.failures)
+            self.failures = 0
+        return True
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(5)
+            self._thread.join(1)
 
 
 class Heartbeat:
@@ -129,7 +147,7 @@ class Consumer:
             self.queue.huey, self.engine, self.handle_signals,
             workers=self.workers, periodic=False, worker_type="thread",
             initial_delay=0.02, backoff=1.15, max_delay=0.1, scheduler_interval=1,
-            shutdown_timeout=self.config.gateway.timeout + 5, check_worker_health=True,
+            shutdown_timeout=self.config.gateway.timeout + 1, check_worker_health=True,
         )
         if self.config.consumer.periodic:
             self.ticker = _Loop("tick", max(self.config.consumer.tick_seconds, 0.5), self.queue.tick)

@@ -31,6 +31,7 @@ from tui_notifier.clock import utcnow
 from tui_notifier.core import stoplist, testsend
 from tui_notifier.core.dispatches import pause_dispatch
 from tui_notifier.core.errors import CoreError
+from tui_notifier.db import TRANSIENT_ERRORS, persist
 from tui_notifier.delivery.gateways import Gateway, make_gateway
 from tui_notifier.delivery.gateways.base import ReportResult, SendResult
 from tui_notifier.delivery.logs import about
@@ -93,6 +94,7 @@ class Engine:
         self.owner = owner
         self.clock = clock
         self.stopping = threading.Event()
+        self._stop_deadline = float("inf")
         self.limiter = RateLimiter(self.sending.rate_limit)
         self.random = random.Random()
         self.metrics = None
@@ -100,10 +102,20 @@ class Engine:
 
     # ------------------------------------------------------------ lifecycle
 
+    def stop_requests(self) -> None:
+        """No request starts from now; those in flight end within `gateway.timeout`, and their
+        results are written until a second after that (the database willing)."""
+        if not self.stopping.is_set():
+            self._stop_deadline = time.monotonic() + self.config.gateway.timeout + 1
+            self.stopping.set()
+
+    def past_stop_deadline(self) -> bool:
+        return time.monotonic() >= self._stop_deadline
+
     def close(self) -> None:
         """Stop starting requests, let those in flight finish, close the sessions."""
-        self.stopping.set()
-        self.sender.close(grace=self.config.gateway.timeout + 1)
+        self.stop_requests()
+        self.sender.close(grace=max(self._stop_deadline - time.monotonic(), 0.1))
 
     # ------------------------------------------------------------ dispatches
 
@@ -307,6 +319,8 @@ class _Collector:
     def __init__(self, engine: Engine, size: int):
         self.engine = engine
         self.pending = size
+        self.stalled = False
+        """True while results cannot be written: no request of the batch starts meanwhile."""
         self._arrived: list = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -319,6 +333,18 @@ class _Collector:
 
     def between(self) -> None:
         """Called at least every 100 ms while waiting."""
+
+    def keep(self, work: Callable[[], None], what: str) -> None:
+        """Write results until the database takes them (a restart only delays them), giving up
+        only when the consumer's stop can wait no longer."""
+        def give_up() -> bool:
+            self.stalled = True
+            return self.engine.past_stop_deadline()
+
+        try:
+            persist(work, what, give_up)
+        finally:
+            self.stalled = False
 
     def put(self, item) -> None:
         """A result, from the loop."""
@@ -378,6 +404,8 @@ class _Batch(_Collector):
             return "stopping"
         if self.refused:
             return "paused"
+        if self.stalled:
+            return "stalled"
         if message.phone in self.stopped:
             return "stopped"
         state = self.state
@@ -413,6 +441,12 @@ class _Batch(_Collector):
     # -- on the worker thread
 
     def between(self) -> None:
+        try:
+            self.refresh()
+        except TRANSIENT_ERRORS:  # the database is away: the last snapshot stands until it is back
+            pass
+
+    def refresh(self) -> None:
         now = time.monotonic()
         if now - self.last_refresh >= REFRESH_SECONDS:
             self.last_refresh = now
@@ -435,7 +469,7 @@ class _Batch(_Collector):
             if outcome.kind == Result.REFUSED and refusal is None:
                 refusal = result
             _log_outcome(self.dispatch_id, message, outcome)
-        messages.record(outcomes, now=engine.clock())
+        self.keep(lambda: messages.record(outcomes, now=engine.clock()), f"dispatch={self.dispatch_id} results")
         if engine.metrics is not None:
             engine.metrics.record_sends(outcomes)
         if refusal is not None:
@@ -512,6 +546,6 @@ class _ReportBatch(_Collector):
             else:
                 log.warning("%s delivery report unavailable: %s; next poll %s", prefix, result.error,
                             _hms(outcome.next_poll_at))
-        reports.record_reports(outcomes, now=self.engine.clock())
+        self.keep(lambda: reports.record_reports(outcomes, now=self.engine.clock()), "delivery reports")
         if self.engine.metrics is not None:
             self.engine.metrics.record_reports(outcomes)

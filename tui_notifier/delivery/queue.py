@@ -9,25 +9,37 @@ carry dispatch ids only; the database is the truth.
 
 The queue file is never the application database: SqliteHuey makes tables named `task`,
 `kv`, `schedule` and `counter`, and its own write traffic should not contend with ours.
+
+Faults: a task the database fails is tried again a second later, so a dispatch's chain of
+batches survives a database restart. A task that cannot be queued (the queue server away) is
+left to the periodic tick, which wakes every dispatch nobody works on; and a queue that lost
+its content (a Redis restarted without persistence) is noticed by a key of ours vanishing
+from it, and every running dispatch is woken at once.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from huey import RedisHuey, SqliteHuey
-from huey.exceptions import ConfigurationError
+from huey.exceptions import ConfigurationError, RetryTask
 
 from tui_notifier.clock import utcnow, wall_clock
 from tui_notifier.core import dispatches, testsend
-from tui_notifier.db import database
+from tui_notifier.db import TRANSIENT_ERRORS, database
+from tui_notifier.delivery.store import leases, messages
 from tui_notifier.models import DispatchStatus
 
 log = logging.getLogger("tui_notifier.queue")
 
 WAKE_ROLE = "engine-queue"
 _WAKING_CHANGES = ("created", "updated", "resumed")
+PRESENT_KEY = "tui_notifier:queue-present"
+"""Put in the queue by the tick; missing means the queue lost what it held."""
+RETRY_SECONDS = 1.0
+"""When a task the database failed runs again."""
 
 
 class QueueError(Exception):
@@ -77,23 +89,31 @@ class Queue:
             return engine
 
         @huey.task(name="start_dispatch")
+        @_retried_on_database_errors
         def start_dispatch(dispatch_id: str):
             if run().start_dispatch(dispatch_id):
-                send_batch(dispatch_id)
+                _enqueue(send_batch, dispatch_id)
 
         @huey.task(name="send_batch")
+        @_retried_on_database_errors
         def send_batch(dispatch_id: str):
-            run().send_batch(dispatch_id, on_more=lambda: send_batch(dispatch_id))
+            queued = []
+            run().send_batch(dispatch_id, on_more=lambda: queued.append(_enqueue(send_batch, dispatch_id)))
+            if queued and not queued[0]:
+                leases.release(messages.pump_lease(dispatch_id))  # the tick takes the chain over
 
         @huey.task(name="poll_reports")
+        @_retried_on_database_errors
         def poll_reports():
-            run().poll_reports(on_more=poll_reports)
+            run().poll_reports(on_more=lambda: _enqueue(poll_reports))
 
         @huey.task(name="send_test_sends")
+        @_retried_on_database_errors
         def send_test_sends():
             run().send_test_sends()
 
         @huey.task(name="daily_summary")
+        @_retried_on_database_errors
         def daily_summary():
             run().mail_daily_summary()
 
@@ -113,6 +133,9 @@ class Queue:
         if self._engine is None:
             raise RuntimeError("no consumer runs in this process")
         report = self._engine.tick()
+        lost = not self.huey.get(PRESENT_KEY, peek=True)
+        if lost:
+            report.wake = list(dict.fromkeys([*report.wake, *messages.running_dispatches()]))
         for dispatch_id in report.wake:
             self.send_batch(str(dispatch_id))
         if report.poll_reports:
@@ -121,6 +144,8 @@ class Queue:
             self.daily_summary()
         if report.test_sends:
             self.send_test_sends()
+        if lost:
+            self.huey.put(PRESENT_KEY, True)
 
     def wake(self, dispatch_id) -> None:
         """Start (or carry on with) a dispatch now."""
@@ -146,6 +171,31 @@ class Queue:
             self.schedule(dispatch)
         except Exception as exc:  # the change is committed; the periodic tick will catch up
             log.warning("dispatch=%s %s, but the engine could not be woken: %s", dispatch.id, change, exc)
+
+
+def _retried_on_database_errors(work):
+    """A task the database fails (a restart, a full disk, a lock held too long) runs again a
+    second later rather than being dropped; any other error is a bug, logged by Huey."""
+    @functools.wraps(work)
+    def task(*args):
+        try:
+            return work(*args)
+        except TRANSIENT_ERRORS as exc:
+            log.warning("%s failed on the database, again in %gs: %s", work.__name__, RETRY_SECONDS,
+                        " ".join(str(exc).split())[:200] or type(exc).__name__)
+            raise RetryTask(delay=RETRY_SECONDS) from None
+    return task
+
+
+def _enqueue(task, *args) -> bool:
+    """Queue a follow-up task; False when the queue is away (the tick will catch up)."""
+    try:
+        task(*args)
+    except Exception as exc:
+        log.warning("%s not queued (the tick will catch up): %s", task.name,
+                    " ".join(str(exc).split())[:200] or type(exc).__name__)
+        return False
+    return True
 
 
 def connect(config) -> Queue:
