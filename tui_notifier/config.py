@@ -72,7 +72,8 @@ class GatewayConfig:
     token: str = ""
     """Bearer token for probe. Use `${ENV_VAR}`; it never appears in a log."""
     timeout: float = 10.0
-    """Seconds one request may take as a whole: waiting for a connection, connecting, the answer."""
+    """Seconds one request may take as a whole: waiting for a connection, connecting, the answer
+    however slowly it comes. A stopping consumer exits within this + 2 s."""
     client_id: str = ""
     """hyber: the account's client id, part of every URL."""
     login: str = ""
@@ -96,7 +97,8 @@ class RetryConfig:
     factor: float = 2.0
     """Each further retry waits this many times longer."""
     max_delay: float = 60.0
-    """The longest wait between two attempts, in seconds."""
+    """The longest wait between two attempts, in seconds; also the longest a `Retry-After` may
+    pause all sending."""
     jitter: float = 0.2
     """Random share (0..1) added to or taken from each wait, so retries do not march in step."""
 

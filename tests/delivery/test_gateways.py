@@ -1,6 +1,7 @@
 """Gateways say what happened to a send, whatever the provider or the network did."""
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import time
 
@@ -9,7 +10,7 @@ import pytest
 
 from tui_notifier.config import GatewayConfig, SandboxConfig
 from tui_notifier.delivery.gateways import make_gateway
-from tui_notifier.delivery.gateways.base import outcome_for_status
+from tui_notifier.delivery.gateways.base import outcome_for_status, retry_after_seconds
 from tui_notifier.delivery.gateways.hyber import HyberGateway
 from tui_notifier.models import SendOutcome
 
@@ -87,12 +88,39 @@ class TestProbe:
         assert result.outcome == SendOutcome.TRANSIENT and "timeout" in result.error
         assert time.monotonic() - started < 2
 
-    async def test_a_dripping_answer_is_cut_by_the_timeout_of_the_whole_request(self, emulator):
+    async def test_a_late_answer_is_cut_by_the_timeout(self, emulator):
         emulator.faults.latency_ms = 600
         started = time.monotonic()
         result = await probe(emulator, timeout=0.3).send(1, "79001234567", "hi")
         assert result.outcome == SendOutcome.TRANSIENT and result.error == "timeout after 0.3 s"
         assert time.monotonic() - started < 0.6
+
+    @pytest.mark.parametrize("timeout", [0.5, 5.3])
+    async def test_a_dripping_answer_is_cut_by_the_timeout_of_the_whole_request(self, emulator, timeout):
+        emulator.faults.update({"drip_rate": 1, "drip_seconds": 0.4})
+        started = time.monotonic()
+        result = await probe(emulator, timeout=timeout).send(1, "79001234567", "hi")
+        took = time.monotonic() - started
+        assert result.outcome == SendOutcome.TRANSIENT and result.error == f"timeout after {timeout:g} s"
+        assert timeout <= took < timeout + 0.3
+        assert emulator.stats.accepted == {"1": 1} and emulator.stats.answered == {}
+
+    @pytest.mark.parametrize("status", [429, 503])
+    async def test_retry_after_in_seconds_comes_with_a_throttled_send(self, emulator, status):
+        emulator.faults.update({"throttle_rate": 1, "throttle_status": status, "retry_after": 7})
+        result = await probe(emulator).send(1, "79001234567", "hi")
+        assert result.outcome == SendOutcome.TRANSIENT and result.http_status == status
+        assert result.retry_after == 7
+
+    async def test_retry_after_as_an_http_date_is_the_seconds_until_then(self, emulator):
+        emulator.faults.update({"throttle_rate": 1, "retry_after": 30, "retry_after_format": "date"})
+        result = await probe(emulator).send(1, "79001234567", "hi")
+        assert 28 <= result.retry_after <= 30
+
+    async def test_a_failure_without_retry_after_leaves_the_wait_to_the_back_off(self, emulator):
+        emulator.faults.fail_rate = 1.0
+        result = await probe(emulator).send(1, "79001234567", "hi")
+        assert result.outcome == SendOutcome.TRANSIENT and result.retry_after is None
 
     async def test_a_server_that_is_down_is_transient(self, emulator):
         emulator.faults.update({"down_for": 30})
@@ -114,6 +142,18 @@ class TestProbe:
         assert gateway.session() is session
         assert isinstance(session.cookie_jar, aiohttp.DummyCookieJar)
         assert session.connector.limit == 4
+
+
+NOW = dt.datetime(2026, 12, 2, 9, 0, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("header, seconds", [
+    ("120", 120.0), (" 3 ", 3.0), ("0", 0.0), ("-5", 0.0), ("99999999999", 86400.0),
+    ("Wed, 02 Dec 2026 09:00:45 GMT", 45.0), ("Wed, 02 Dec 2026 08:59:00 GMT", 0.0),
+    ("Wednesday, 02-Dec-26 09:01:00 GMT", 60.0), ("soon", None), ("", None), (None, None), ("nan", None),
+])
+def test_retry_after_reads_seconds_and_http_dates(header, seconds):
+    assert retry_after_seconds(header, NOW) == seconds
 
 
 @pytest.mark.parametrize("status, outcome", [

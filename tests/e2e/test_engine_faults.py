@@ -2,9 +2,13 @@
 consumer, and every message still goes out before the end."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 
-from harness import add_clients
+import pytest
+
+from harness import add_clients, wait_for
+from tui_notifier.models import Message
 
 
 def test_failures_garbage_hangs_and_an_outage_are_retried_until_everything_is_sent(stack):
@@ -24,8 +28,6 @@ def test_failures_garbage_hangs_and_an_outage_are_retried_until_everything_is_se
     for kind in ("connection error", "HTTP 50", "malformed answer", "timeout after"):
         assert kind in errors
     stats = stack.emulator.stats(ids=True)
-    from tui_notifier.models import Message
-
     assert set(stats["ids"]) == {str(m.id) for m in Message.select()}
 
 
@@ -53,3 +55,52 @@ def test_refused_credentials_pause_the_dispatch_and_resuming_after_a_fix_sends_a
     assert stack.counts(d.id) == {"sent": 100}
     consumer.terminate()
     assert wrong not in consumer.log()
+
+
+def test_sigterm_under_a_dripping_gateway_exits_within_the_timeout_and_records_every_answer(stack):
+    stack.configure(gateway={"timeout": 2.0}, sending={"rate_limit": 100})
+    add_clients(400)
+    consumer = stack.consumer()
+    d = stack.dispatch()
+    wait_for(lambda: stack.emulator.stats()["accepted"] >= 50, timeout=15, what="some sent")
+    stack.emulator.faults(drip_rate=0.5, drip_seconds=0.5)
+    wait_for(lambda: (s := stack.emulator.stats())["accepted_total"] - s["answered_total"] >= 3,
+             timeout=10, what="answers dripping")
+
+    started = time.monotonic()
+    code = consumer.terminate(timeout=30)
+    took = time.monotonic() - started
+
+    assert code == 0
+    assert took <= 2.0 + 2
+    stats = stack.emulator.stats(ids=True)
+    sent = {str(m.id) for m in Message.select().where((Message.dispatch == d.id) & (Message.status == "sent"))}
+    assert set(stats["answered_ids"]) == sent
+    cut = [a for a in stack.attempts(d.id) if a.error == "timeout after 2 s"]
+    assert cut and all(a.latency_ms < 2400 for a in cut)
+
+
+@pytest.mark.parametrize("status, form, least", [(429, "seconds", 2.0), (503, "date", 1.0)])
+def test_retry_after_is_the_next_attempt_of_the_message_and_holds_the_gateway(stack, status, form, least):
+    """`least`: an HTTP date counts whole seconds, so "2 s from now" may be a little over 1 s."""
+    stack.start_emulator("--throttle-rate", "0.2", "--throttle-status", str(status), "--retry-after", "2",
+                         "--retry-after-format", form)
+    stack.configure(sending={"concurrency": 4, "retry": {"max_delay": 5.0}})
+    add_clients(16)
+    stack.consumer()
+    d = stack.dispatch()
+
+    stack.wait_status(d.id, "finished", timeout=60)
+
+    assert stack.counts(d.id) == {"sent": 16}
+    attempts = stack.attempts(d.id)
+    throttled = [a for a in attempts if a.http_status == status]
+    assert throttled
+    slack = dt.timedelta(seconds=0.2)
+    for t in throttled:
+        answered = t.at + dt.timedelta(milliseconds=t.latency_ms)
+        again = min(a.at for a in attempts if a.message_id == t.message_id and a.at > t.at)
+        assert again - answered >= dt.timedelta(seconds=least) - slack
+        started_while_held = [a for a in attempts
+                              if answered + slack < a.at < answered + dt.timedelta(seconds=least) - slack]
+        assert started_while_held == []

@@ -28,6 +28,17 @@ def register(subparsers) -> None:
                    help="hyber: seconds after a send when its delivery report is final")
     p.add_argument("--undelivered-rate", type=float, default=0.0,
                    help="hyber: share of messages reported as not delivered")
+    p.add_argument("--drip-rate", type=float, default=0.0,
+                   help="share of accepted sends whose answer is sent a byte at a time")
+    p.add_argument("--drip-seconds", type=float, default=0.5, help="seconds between two dripped bytes")
+    p.add_argument("--throttle-rate", type=float, default=0.0,
+                   help="share of sends answered 429 (or --throttle-status) with a Retry-After")
+    p.add_argument("--throttle-status", type=int, choices=(429, 503), default=429,
+                   help="the status of a throttled send (default 429)")
+    p.add_argument("--retry-after", type=float, default=1.0, metavar="SECONDS",
+                   help="the wait a throttled send's Retry-After asks for")
+    p.add_argument("--retry-after-format", choices=("seconds", "date"), default="seconds",
+                   help="Retry-After as a number of seconds or as an HTTP date")
     p.add_argument("--stats-file", metavar="PATH", help="write the final stats as JSON here on exit")
     p.set_defaults(handler=run)
 
@@ -36,7 +47,7 @@ def run(args, ctx) -> int:
     from tui_notifier.cli import Failure
     from tui_notifier.delivery.emulator import Emulator, Faults
 
-    for name in ("fail_rate", "malformed_rate", "hang_rate", "undelivered_rate"):
+    for name in ("fail_rate", "malformed_rate", "hang_rate", "undelivered_rate", "drip_rate", "throttle_rate"):
         value = getattr(args, name)
         if not 0 <= value <= 1:
             raise Failure(f"--{name.replace('_', '-')} must be between 0 and 1, got {value}")
@@ -44,7 +55,10 @@ def run(args, ctx) -> int:
                     malformed_rate=args.malformed_rate, hang_rate=args.hang_rate,
                     hang_seconds=args.hang_seconds, token=args.token, login=args.login,
                     password=args.password, dr_delay=args.dr_delay,
-                    undelivered_rate=args.undelivered_rate)
+                    undelivered_rate=args.undelivered_rate, drip_rate=args.drip_rate,
+                    drip_seconds=args.drip_seconds, throttle_rate=args.throttle_rate,
+                    throttle_status=args.throttle_status, retry_after=args.retry_after,
+                    retry_after_format=args.retry_after_format)
     if args.down_for:
         faults.update({"down_for": args.down_for})
     try:

@@ -12,7 +12,11 @@ Serves on 127.0.0.1:
 
 Faults on sends: `fail_rate` (500/502/503), `malformed_rate` (200 with a broken body; the
 message *was* accepted, as with a real provider whose answer got mangled), `hang_rate` (no
-answer for `hang_seconds`), `down` (connections are closed without an answer), `latency_ms`.
+answer for `hang_seconds`), `down` (connections are closed without an answer), `latency_ms`,
+`drip_rate` (the answer to an accepted send sent a byte every `drip_seconds`), `throttle_rate`
+(answered `throttle_status`, 429 or 503, with `Retry-After: retry_after` seconds, or that
+many seconds from now as an HTTP date when `retry_after_format` is `date`). The stats count
+`answered`: accepted sends whose answer was written to the end.
 
 It is a small HTTP/1.1 server on asyncio (keep-alive, one request at a time per connection,
 bodies by Content-Length): one loop serves many thousands of requests a second, so a
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import email.utils
 import json
 import random
 import signal
@@ -51,16 +56,25 @@ class Faults:
     password: str = ""
     dr_delay: float = 2.0
     undelivered_rate: float = 0.0
+    drip_rate: float = 0.0
+    drip_seconds: float = 0.5
+    throttle_rate: float = 0.0
+    throttle_status: float = 429
+    retry_after: float = 1.0
+    retry_after_format: str = "seconds"
 
     def update(self, changes: dict) -> None:
-        known = {f.name: f.type for f in fields(self)}
+        known = {f.name for f in fields(self)}
         for key, value in changes.items():
             if key == "down_for":
                 self.down_until = time.time() + float(value)
             elif key in known:
-                setattr(self, key, str(value) if key in ("token", "login", "password") else float(value))
+                setattr(self, key, type(getattr(self, key))(value))
             else:
                 raise KeyError(key)
+        if self.retry_after_format not in ("seconds", "date"):
+            self.retry_after_format = "seconds"
+            raise ValueError("retry_after_format: seconds or date")
 
     @property
     def down(self) -> bool:
@@ -92,6 +106,7 @@ class Stats:
     def reset(self) -> None:
         self.requests = 0
         self.accepted: dict[str, int] = {}
+        self.answered: dict[str, int] = {}
         self.first_request_at: float | None = None
         self.last_request_at: float | None = None
         self.last_accepted_at: float | None = None
@@ -115,12 +130,18 @@ class Stats:
             self.texts[message_id] = [text, sender]
             self.last_accepted_at = time.time()
 
+    def answer(self, message_id: str) -> None:
+        with self.lock:
+            self.answered[message_id] = self.answered.get(message_id, 0) + 1
+
     def snapshot(self, with_ids: bool) -> dict:
         with self.lock:
             data = {
                 "requests": self.requests,
                 "accepted": len(self.accepted),
                 "accepted_total": sum(self.accepted.values()),
+                "answered": len(self.answered),
+                "answered_total": sum(self.answered.values()),
                 "repeats": {k: v for k, v in self.accepted.items() if v > 1},
                 "first_request_at": self.first_request_at,
                 "last_request_at": self.last_request_at,
@@ -129,6 +150,7 @@ class Stats:
             }
             if with_ids:
                 data["ids"] = dict(self.accepted)
+                data["answered_ids"] = dict(self.answered)
                 data["texts"] = {k: v[0] for k, v in self.texts.items()}
                 data["senders"] = {k: v[1] for k, v in self.texts.items() if v[1] is not None}
         return data
@@ -146,11 +168,14 @@ class Request:
     query: str
     headers: dict[str, str]
     body: bytes
+    accepted: str | None = None
+    """The message id an accepted send carried, once the handler took it."""
 
 
-def _reply(status: int, body, content_type: str = "application/json") -> tuple[int, bytes, str]:
+def _reply(status: int, body, content_type: str = "application/json",
+           headers: dict[str, str] | None = None) -> tuple[int, bytes, str, dict]:
     payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return status, payload, content_type
+    return status, payload, content_type, headers or {}
 
 
 def _send_route(path: str) -> tuple[str, str] | None:
@@ -172,7 +197,8 @@ class _Handler:
         self.emulator = emulator
 
     def before(self, request: Request) -> tuple[str, float]:
-        """What happens before the answer: (`now`, `drop`, `hang` or `wait`, seconds)."""
+        """What happens before the answer: (`now`, `drop`, `hang` or `wait`, seconds); the
+        answer itself drips when `drip` says so."""
         if request.method != "POST" or _send_route(request.path) is None:
             return "now", 0.0
         faults, rnd = self.emulator.faults, self.emulator.random
@@ -239,6 +265,8 @@ class _Handler:
             if api == "probe":
                 return _reply(401, {"code": 401, "message": "invalid token"})
             return _reply(401, {"error_code": 401, "error_text": "authorization failed"})
+        if faults.throttle_rate and rnd.random() < faults.throttle_rate:
+            return self._throttled(api)
         if faults.fail_rate and rnd.random() < faults.fail_rate:
             status = rnd.choice((500, 502, 503))
             if api == "probe":
@@ -249,8 +277,28 @@ class _Handler:
         except ValueError:
             data = None
         if api == "probe":
-            return self._probe(key, data, rnd)
-        return self._hyber(data, rnd)
+            answer = self._probe(key, data, rnd)
+        else:
+            answer = self._hyber(data, rnd)
+        if answer[0] == 200:
+            request.accepted = key if api == "probe" else str(data["extra_id"])
+        return answer
+
+    def _throttled(self, api: str):
+        faults = self.emulator.faults
+        status = int(faults.throttle_status)
+        if faults.retry_after_format == "date":
+            after = email.utils.formatdate(time.time() + faults.retry_after, usegmt=True)
+        else:
+            after = f"{faults.retry_after:g}"
+        body = ({"code": status, "message": "too many requests"} if api == "probe"
+                else {"error_code": status, "error_text": "too many requests"})
+        return _reply(status, body, headers={"Retry-After": after})
+
+    def drips(self) -> bool:
+        """Whether this answer to an accepted send goes out a byte at a time."""
+        rate = self.emulator.faults.drip_rate
+        return bool(rate) and self.emulator.random.random() < rate
 
     def _authorised(self, request: Request, api: str) -> bool:
         faults = self.emulator.faults
@@ -326,10 +374,11 @@ class _Handler:
         return _reply(200, report)
 
 
-def _head(status: int, length: int, content_type: str, close: bool) -> bytes:
+def _head(status: int, length: int, content_type: str, close: bool, headers: dict) -> bytes:
     reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
     lines = [f"HTTP/1.1 {status} {reason}", "Server: tui-notifier-sandbox",
              f"Content-Type: {content_type}", f"Content-Length: {length}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
     if close:
         lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -418,13 +467,41 @@ class _Connection(asyncio.Protocol):
         if answer is DROP:
             self.transport.close()
             return
+        if request.accepted is not None and self.handler.drips():
+            self._drip(answer, close, request.accepted)
+            return
         self._write(answer, close)
+        if request.accepted is not None:
+            self.emulator.stats.answer(request.accepted)
         self.busy = False
         self._next()
 
+    def _drip(self, answer, close: bool, message_id: str) -> None:
+        """The head now, then the body a byte every `drip_seconds`."""
+        status, payload, content_type, headers = answer
+        self.transport.write(_head(status, len(payload), content_type, close, headers))
+
+        def one_more(rest: bytes) -> None:
+            self.timer = None
+            if self.transport is None:
+                return
+            self.transport.write(rest[:1])
+            if len(rest) > 1:
+                self.timer = asyncio.get_running_loop().call_later(
+                    self.emulator.faults.drip_seconds, one_more, rest[1:])
+                return
+            self.emulator.stats.answer(message_id)
+            if close:
+                self.transport.close()
+                return
+            self.busy = False
+            self._next()
+
+        self.timer = asyncio.get_running_loop().call_later(self.emulator.faults.drip_seconds, one_more, payload)
+
     def _write(self, answer, close: bool) -> None:
-        status, payload, content_type = answer
-        self.transport.write(_head(status, len(payload), content_type, close) + payload)
+        status, payload, content_type, headers = answer
+        self.transport.write(_head(status, len(payload), content_type, close, headers) + payload)
         if close:
             self.transport.close()
 

@@ -97,6 +97,9 @@ class Engine:
         self._stop_deadline = float("inf")
         self.limiter = RateLimiter(self.sending.rate_limit)
         self.random = random.Random()
+        self.held_until: _dt.datetime | None = None
+        """No request starts before this: the gateway's last `Retry-After`, capped at
+        `sending.retry.max_delay`."""
         self.metrics = None
         """A `delivery.metrics.Metrics` told of every batch's outcomes, when metrics are served."""
 
@@ -170,6 +173,8 @@ class Engine:
             due = now
             if blocker == "window" and state.window is not None:
                 due = state.window.next_open(message.timezone, now)
+            elif blocker == "held" and self.held_until is not None:
+                due = max(now, self.held_until)
             return Fate(message.id, Result.RELEASE, now, next_attempt_at=due)
         common = dict(at=at, http_status=result.http_status, latency_ms=result.latency_ms,
                       error=result.error)
@@ -183,10 +188,26 @@ class Engine:
             return Fate(message.id, Result.FAILED, **common)
         if result.outcome == SendOutcome.REFUSED:
             return Fate(message.id, Result.REFUSED, next_attempt_at=now, **common)
-        due = now + _dt.timedelta(seconds=retry_delay(message.attempts + 1, self.sending.retry, self.random))
+        if result.retry_after is not None:
+            due = now + _dt.timedelta(seconds=result.retry_after)
+        else:
+            due = now + _dt.timedelta(seconds=retry_delay(message.attempts + 1, self.sending.retry, self.random))
         if state.window is not None:
             due = state.window.next_open(message.timezone, due)
         return Fate(message.id, Result.RETRY, next_attempt_at=due, **common)
+
+    def hold(self, seconds: float) -> None:
+        """The gateway asked us to wait (`Retry-After`): no request of this consumer starts before
+        then, however long it asked, no longer than `sending.retry.max_delay`."""
+        until = self.clock() + _dt.timedelta(seconds=min(seconds, self.sending.retry.max_delay))
+        if self.held_until is None or until > self.held_until:
+            if self.held_until is None or self.held_until < self.clock():
+                log.warning("gateway asked to wait %gs (Retry-After): no request before %s",
+                            seconds, _hms(until))
+            self.held_until = until
+
+    def held(self) -> bool:
+        return self.held_until is not None and self.clock() < self.held_until
 
     def refused(self, dispatch_id, result: SendResult) -> None:
         """The gateway refused our credentials: pause the dispatch with the reason, once."""
@@ -406,6 +427,8 @@ class _Batch(_Collector):
             return "paused"
         if self.stalled:
             return "stalled"
+        if self.engine.held():
+            return "held"
         if message.phone in self.stopped:
             return "stopped"
         state = self.state
@@ -433,6 +456,8 @@ class _Batch(_Collector):
                                                            message.text or self.state.text, self.state.sender)
                         if result.outcome == SendOutcome.REFUSED:
                             self.refused = True
+                        if result.retry_after is not None:
+                            engine.hold(result.retry_after)
         except Exception as exc:  # a gateway bug must not lose the message
             log.exception("%s gateway error", about(self.dispatch_id, message.id, message.client_id))
             result, blocker = SendResult(SendOutcome.TRANSIENT, None, f"internal error: {exc!r}"), None

@@ -4,11 +4,15 @@ A gateway is used on the consumer's event loop (`delivery.sender`): `send` and
 `fetch_report` are coroutines that say what happened in a `SendResult` / `ReportResult` and
 never raise for anything the provider or the network does. HTTP gateways keep one
 `aiohttp.ClientSession` each (keep-alive, at most `sending.concurrency` connections, no
-cookie jar) and bound every request as a whole by `gateway.timeout`.
+cookie jar) and bound every request as a whole by `gateway.timeout`: a provider that
+drips its answer a byte at a time holds a request no longer than one that never answers.
+A `Retry-After` on a 429 or 503 (seconds or an HTTP date) is passed on with the result.
 """
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
+import email.utils
 import json
 import os
 import ssl
@@ -29,6 +33,8 @@ class SendResult:
     error: str = ""
     provider_id: str | None = None
     latency_ms: int | None = None
+    retry_after: float | None = None
+    """Seconds the provider asked us to wait (`Retry-After` on a 429 or 503)."""
 
     @property
     def ok(self) -> bool:
@@ -78,6 +84,37 @@ def outcome_for_status(status: int) -> SendOutcome:
     return SendOutcome.TRANSIENT
 
 
+RETRY_AFTER_STATUSES = (429, 503)
+LONGEST_RETRY_AFTER = 86400.0
+
+
+def retry_after_seconds(value: str | None, now: _dt.datetime | None = None) -> float | None:
+    """A `Retry-After` header as seconds from `now` (the wall clock, as the provider's date
+    is): a number of seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_dt.timezone.utc)
+        seconds = (when - (now or _dt.datetime.now(_dt.timezone.utc))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), LONGEST_RETRY_AFTER)
+
+
+def failure(reply: "Reply", error: str, latency_ms: int) -> SendResult:
+    """A send the provider answered with an HTTP error status."""
+    return SendResult(outcome_for_status(reply.status), reply.status, error, latency_ms=latency_ms,
+                      retry_after=reply.retry_after if reply.status in RETRY_AFTER_STATUSES else None)
+
+
 def short(text: str, limit: int = 200) -> str:
     """A provider's answer cut to something a log line and a report can carry."""
     text = " ".join(str(text).split())
@@ -90,10 +127,15 @@ class Reply:
 
     status: int
     body: bytes
+    retry_after: float | None = None
 
     @property
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
+
+
+EXACT_TIMEOUTS = 1e9
+"""aiohttp rounds a timeout above this up to a whole second of its loop: never."""
 
 
 class HttpGateway(Gateway):
@@ -119,7 +161,8 @@ class HttpGateway(Gateway):
                                              keepalive_timeout=30, ssl=self._ssl)
             self._session = aiohttp.ClientSession(
                 connector=connector, headers=self.headers(), cookie_jar=aiohttp.DummyCookieJar(),
-                timeout=aiohttp.ClientTimeout(total=self.timeout), trust_env=False)
+                timeout=aiohttp.ClientTimeout(total=self.timeout, ceil_threshold=EXACT_TIMEOUTS),
+                trust_env=False)
             self._session_loop = loop
         return self._session
 
@@ -137,7 +180,8 @@ class HttpGateway(Gateway):
         try:
             async with self.session().request(method, url, data=data, headers=headers,
                                               allow_redirects=False, proxy=self._proxy) as response:
-                reply = Reply(response.status, await response.read())
+                reply = Reply(response.status, await response.read(),
+                              retry_after_seconds(response.headers.get("Retry-After")))
         except (asyncio.TimeoutError, TimeoutError):
             return None, f"timeout after {self.timeout:g} s", _ms(started)
         except aiohttp.ClientConnectionError as exc:

@@ -22,7 +22,7 @@ from tui_notifier.delivery.gateways.base import (
     HttpGateway,
     ReportResult,
     SendResult,
-    outcome_for_status,
+    failure,
     parse_json,
     short,
 )
@@ -101,8 +101,7 @@ class HyberGateway(HttpGateway):
                 return SendResult(SendOutcome.PERMANENT, status, _error_text(data, response), latency_ms=latency)
             return SendResult(SendOutcome.TRANSIENT, status,
                               f"malformed answer: {short(response.text, 120)!r}", latency_ms=latency)
-        return SendResult(outcome_for_status(status), status,
-                          f"HTTP {status}: {_error_text(data, response)}", latency_ms=latency)
+        return failure(response, f"HTTP {status}: {_error_text(data, response)}", latency)
 
     async def fetch_report(self, message_id: int, provider_id: str | None) -> ReportResult:
         path = f"{provider_id}/simple" if provider_id else f"external/{message_id}/simple"

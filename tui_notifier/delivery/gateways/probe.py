@@ -9,7 +9,7 @@ from __future__ import annotations
 from tui_notifier.delivery.gateways.base import (
     HttpGateway,
     SendResult,
-    outcome_for_status,
+    failure,
     parse_json,
     short,
 )
@@ -42,5 +42,4 @@ class ProbeGateway(HttpGateway):
             return SendResult(SendOutcome.TRANSIENT, status,
                               f"malformed answer: {short(response.text, 120)!r}", latency_ms=latency)
         detail = (data or {}).get("message") or response.text
-        return SendResult(outcome_for_status(status), status, f"HTTP {status}: {short(detail, 160)}",
-                          latency_ms=latency)
+        return failure(response, f"HTTP {status}: {short(detail, 160)}", latency)
