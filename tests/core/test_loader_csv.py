@@ -145,3 +145,21 @@ def test_a_file_that_breaks_after_good_rows_writes_nothing(directory, write):
     with pytest.raises(LoadError, match="malformed CSV"):
         load_clients_file(path, skip_invalid=True)
     assert clients() == directory
+
+
+@pytest.mark.parametrize("present", [0, 1], ids=["empty directory", "a client present"])
+def test_a_phone_met_again_thousands_of_rows_later_is_named_with_its_first_row(db, write, present):
+    if present:
+        add_client("79991112233", tag="keep")
+    phones = [str(79000000000 + i) for i in range(5000)]
+    lines = ["phone,tag"] + [f"{phone},t" for phone in phones]
+    lines[3] = f"{phones[2]},{'x' * 65}"
+    lines += [f"{phones[2]},again", f"{phones[1]},again", "79991112233,kept"]
+
+    result = load_clients_file(write("\n".join(lines) + "\n"), skip_invalid=True)
+
+    assert (result.total, result.created, result.updated, result.failed) == (5003, 5000 - present, present, 3)
+    assert [(error.row, error.field, error.message) for error in result.errors][1:] == [
+        (5001, "phone", f"{phones[2]} appears again: first on line 4 (row 3)"),
+        (5002, "phone", f"{phones[1]} appears again: first on line 3 (row 2)")]
+    assert Client.select().count() == 5000

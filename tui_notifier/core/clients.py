@@ -136,6 +136,63 @@ def check_client(data: dict) -> tuple[dict | None, list[ValidationError]]:
     return {"phone": phone, "tag": tag, "timezone": timezone, "operator_code": code, "attributes": attributes}, []
 
 
+class RowChecker:
+    """`check_client` for a stream of rows, without a dict per row: the values that repeat
+    across a file (tags, time zones, operator codes) are judged once and remembered.
+
+    `clean` takes the raw (phone, operator_code, tag, timezone, attributes) of a row and gives
+    the clean tuple in that order, or None when any value is not plainly valid; `check_client`
+    then finds every error, so both agree on what is accepted and how it is written.
+    """
+
+    REMEMBERED = 10_000
+
+    def __init__(self):
+        self._tags: dict[str, str] = {}
+        self._zones: dict[str, str] = {}
+        self._codes: dict[str, str] = {}
+
+    def clean(self, values: tuple) -> tuple | None:
+        phone, code, tag, zone, attributes = values
+        if phone.__class__ is not str or len(phone) != 11 or phone[0] != "7" or not phone.isdigit() \
+                or not phone.isascii():
+            try:
+                phone = normalize_phone(phone)
+            except ValidationError:
+                return None
+        if code is None or code == "":
+            code = phone[1:4]
+        elif (code := self._codes.get(code) if code.__class__ is str else None) is None:
+            code = self._known(self._codes, values[1], clean_operator_code)
+        if tag is None:
+            tag = ""
+        elif (tag := self._tags.get(tag) if tag.__class__ is str else None) is None:
+            tag = self._known(self._tags, values[2], clean_tag)
+        if zone is None:
+            zone = "UTC"
+        elif (zone := self._zones.get(zone) if zone.__class__ is str else None) is None:
+            zone = self._known(self._zones, values[3], clean_timezone)
+        if code is None or tag is None or zone is None:
+            return None
+        if attributes is None or attributes == "":
+            attributes = {}
+        else:
+            try:
+                attributes = clean_attributes(attributes)
+            except ValidationError:
+                return None
+        return phone, code, tag, zone, attributes
+
+    def _known(self, seen: dict, value, clean) -> str | None:
+        try:
+            known = clean(value)
+        except ValidationError:
+            return None
+        if value.__class__ is str and len(seen) < self.REMEMBERED:
+            seen[value] = known
+        return known
+
+
 def validate_client(data: dict) -> dict:
     clean, errors = check_client(data)
     if errors:

@@ -9,6 +9,7 @@ cell may hold a line break, so a row's line is the line it starts on.
 from __future__ import annotations
 
 import csv
+from operator import itemgetter
 from typing import Iterator
 
 from tui_notifier.core.clients import CLIENT_FIELDS, clean_attribute_name
@@ -18,15 +19,17 @@ from tui_notifier.core.textfile import LoadError, SourceRow, TextFile
 SEPARATORS = ",;\t"
 
 
-def read_rows(text: TextFile) -> Iterator[SourceRow]:
-    """Every row of the file in order; a LoadError when the file as a whole is unusable."""
+def read_rows(text: TextFile) -> Iterator[tuple]:
+    """Every row of the file in order, as `SourceRow` fields; a LoadError when the file as a
+    whole is unusable. A row's data is the tuple of its cells (`textfile.CELLS`), blanks as read."""
     reader = None
     try:
         reader = csv.reader(text.text(newline=""), delimiter=_separator(text), strict=True)
         columns = _columns(text.source, next(reader, None))
         width = len(columns)
-        fields = [(index, name) for index, name in enumerate(columns) if name in CLIENT_FIELDS]
+        pick = _picker(columns)
         attributes = [(index, name) for index, name in enumerate(columns) if name not in CLIENT_FIELDS]
+        no_attributes = (None,)
         count = 0
         line = reader.line_num + 1
         for record in reader:
@@ -36,11 +39,11 @@ def read_rows(text: TextFile) -> Iterator[SourceRow]:
             count += 1
             if len(record) != width:
                 yield SourceRow(count, line, None, [("row", f"has {len(record)} fields, the header has {width}")])
+            elif attributes:
+                yield count, line, pick(record) + (
+                    {name: record[index] for index, name in attributes if record[index].strip()},), None
             else:
-                data = {name: record[index] if record[index].strip() else None for index, name in fields}
-                if attributes:
-                    data["attributes"] = {name: record[index] for index, name in attributes if record[index].strip()}
-                yield SourceRow(count, line, data)
+                yield count, line, pick(record) + no_attributes, None
             line = reader.line_num + 1
     except UnicodeDecodeError:
         raise text.undecodable() from None
@@ -49,6 +52,14 @@ def read_rows(text: TextFile) -> Iterator[SourceRow]:
         if "NUL" in problem:
             raise LoadError(text.source, "is a binary file, not CSV text", line=reader.line_num) from None
         raise LoadError(text.source, f"malformed CSV: {problem}", line=reader.line_num) from None
+
+
+def _picker(columns: list[str]):
+    """The cells of a record for `CLIENT_FIELDS`, in that order; None for a column the file lacks."""
+    index = [columns.index(name) if name in columns else None for name in CLIENT_FIELDS]
+    if None not in index:
+        return itemgetter(*index)
+    return lambda record: tuple(None if at is None else record[at] for at in index)
 
 
 def _separator(text: TextFile) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import codecs
 import io
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from tui_notifier.core.errors import CoreError
 
@@ -29,14 +29,23 @@ class LoadError(CoreError):
         super().__init__(f"{where}: {message}")
 
 
-@dataclass
-class SourceRow:
-    """One row as read: `row` counts from 1, `line` is where it starts; `data` is None when it is not a mapping."""
+CELLS = ("phone", "operator_code", "tag", "timezone", "attributes")
+"""The order of a row's cells when a reader gives them as a tuple."""
+
+
+class SourceRow(NamedTuple):
+    """One row as read: `row` counts from 1, `line` is where it starts.
+
+    `data` is a mapping of field to value, or a tuple of the `CELLS` as text where a blank
+    cell is a value left out (the cheap form of a table's row), or None when the row is not
+    a mapping at all. `problems` are (field, message) pairs found while reading, or None.
+    Readers may yield plain tuples of these four fields.
+    """
 
     row: int
     line: int
-    data: dict | None
-    problems: list[tuple[str, str]] = field(default_factory=list)
+    data: dict | tuple | None
+    problems: list[tuple[str, str]] | None = None
 
 
 class _CountingReader(io.RawIOBase):
