@@ -36,6 +36,7 @@ CHUNK = 2000
 PROGRESS_EVERY = 5000
 MAX_ERRORS_KEPT = 1000
 _COLUMNS = (Client.phone, Client.operator_code, Client.tag, Client.timezone, Client.attributes)
+_CELL_SET = frozenset(CELLS)
 _READERS = {"yaml": (yaml_rows.read_rows, "YAML"), "csv": (csv_rows.read_rows, "CSV")}
 
 Progress = Callable[[int, int], None]
@@ -187,15 +188,22 @@ class _Batch:
         for row, line, data, problems in rows:
             if not row % PROGRESS_EVERY:
                 report(text.consumed, text.size)
-            if not problems and data.__class__ is tuple:
-                clean = clean_of(data)
+            if not problems:
+                if data.__class__ is tuple:
+                    clean = clean_of(data)
+                    if clean is None:
+                        data = {name: None if value.__class__ is str and not value.strip() else value
+                                for name, value in zip(CELLS, data)}
+                elif data.__class__ is dict and data.keys() <= _CELL_SET:
+                    clean = clean_of((data.get("phone"), data.get("operator_code"), data.get("tag"),
+                                      data.get("timezone"), data.get("attributes")))
+                else:
+                    clean = None
                 if clean is not None:
                     pending.append((row, line, clean[0], clean, None))
                     if len(pending) >= CHUNK:
                         self.flush()
                     continue
-                data = {name: None if value.__class__ is str and not value.strip() else value
-                        for name, value in zip(CELLS, data)}
             self._add(row, line, data, problems or [])
         self.result.total = row
         self.flush()

@@ -27,6 +27,7 @@ _NULL = "tag:yaml.org,2002:null"
 _MERGE = "<<"
 _ROW_SHAPE = f"expected a mapping with {', '.join(CLIENT_FIELDS)}"
 _CONSTRUCT_ERRORS = (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError)
+REMEMBERED_TAGS = 10_000
 _TOP_SHAPE = "a list of clients or a mapping with a `clients:` list"
 
 
@@ -77,6 +78,7 @@ class _Rows:
         self.text = text
         self.replay = _Replay()
         self.count = 0
+        self.tags: dict[str, str] = {}
 
     def rows(self) -> Iterator[SourceRow]:
         parser = self.parser
@@ -136,29 +138,39 @@ class _Rows:
 
     def _row(self) -> SourceRow:
         """The next row: built from plain events while they stay plain, else composed from all of them."""
-        parser = self.parser
-        first = parser.get_event()
+        get_event = self.parser.get_event
+        tag_of = self._tag_of
+        first = get_event()
         line = first.start_mark.line + 1
         events = [first]
-        if isinstance(first, MappingStartEvent) and first.anchor is None and first.implicit:
+        if first.__class__ is MappingStartEvent and first.anchor is None and first.implicit:
             data: dict = {}
             problems: list[tuple[str, str]] = []
             while True:
-                key_event = parser.get_event()
+                key_event = get_event()
                 events.append(key_event)
-                if isinstance(key_event, MappingEndEvent):
-                    return SourceRow(self.count, line, data, problems)
-                key = self._plain_text(key_event)
-                if key is None or key == _MERGE:
+                if key_event.__class__ is not ScalarEvent:
+                    if key_event.__class__ is MappingEndEvent:
+                        return SourceRow(self.count, line, data, problems)
                     break
-                value_event = parser.get_event()
+                if key_event.anchor is not None or key_event.tag is not None or tag_of(key_event) != _STR:
+                    break
+                key = key_event.value
+                if key == _MERGE:
+                    break
+                value_event = get_event()
                 events.append(value_event)
-                if not _is_plain_scalar(value_event):
+                if value_event.__class__ is not ScalarEvent or value_event.anchor is not None \
+                        or value_event.tag is not None:
                     break
                 if key in data:
                     problems.append((key, "given twice in the row"))
+                tag = tag_of(value_event)
+                if tag == _STR:
+                    data[key] = value_event.value
+                    continue
                 try:
-                    data[key] = self._scalar(value_event)
+                    data[key] = self._scalar(value_event, tag)
                 except _CONSTRUCT_ERRORS as exc:
                     problems.append((key, _constructor_problem(exc)))
         self._rest_of_node(events)
@@ -186,26 +198,24 @@ class _Rows:
         self._rest_of_node(events)
         return self.replay.node(events)
 
-    def _plain_text(self, event) -> str | None:
-        if not _is_plain_scalar(event):
-            return None
-        if self.replay.resolve(ScalarNode, event.value, event.implicit) != _STR:
-            return None
-        return event.value
+    def _tag_of(self, event) -> str:
+        """The tag a scalar without one resolves to; the resolutions of plain scalars are
+        remembered (a file repeats its keys and many of its values)."""
+        if not event.implicit[0]:
+            return _STR
+        tag = self.tags.get(event.value)
+        if tag is None:
+            tag = self.replay.resolve(ScalarNode, event.value, event.implicit)
+            if len(self.tags) < REMEMBERED_TAGS:
+                self.tags[event.value] = tag
+        return tag
 
-    def _scalar(self, event):
-        tag = self.replay.resolve(ScalarNode, event.value, event.implicit)
-        if tag == _STR:
-            return event.value
+    def _scalar(self, event, tag: str):
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self.replay.construct_object(node)
         finally:
             self.replay.forget()
-
-
-def _is_plain_scalar(event) -> bool:
-    return isinstance(event, ScalarEvent) and event.anchor is None and event.tag is None
 
 
 def _construct_row(node, loader) -> tuple[dict | None, list[tuple[str, str]]]:
