@@ -43,26 +43,37 @@ _INSERTS: dict = {}
 
 
 def insert_row(model, values: dict):
-    """INSERT one row and return its primary key, with the SQL built once per model, columns
-    and kind of database: the hot writes of a server (a client, an audit entry) skip peewee's
-    query building on every call. Fields left out take their defaults, as `create` gives them."""
+    """INSERT one row and return its primary key, with the SQL and the conversion of each
+    value prepared once per model, columns and kind of database: the hot writes of a server
+    (a client, an audit entry) skip peewee's query building on every call. Fields left out
+    take their defaults, as `create` gives them."""
     db = database.obj
-    meta = model._meta
-    row = {f.name: (f.default() if callable(f.default) else f.default)
-           for f in meta.sorted_fields if f.default is not None and not f.primary_key and f.name not in values}
-    row.update(values)
-    fields = [meta.fields[name] for name in row]
-    key = (model, tuple(row), type(db))
-    sql = _INSERTS.get(key)
-    if sql is None:
-        left, right = db.quote
-        quoted = lambda name: f"{left}{name}{right}"  # noqa: E731
-        sql = (f"INSERT INTO {quoted(meta.table_name)} ({', '.join(quoted(f.column_name) for f in fields)}) "
-               f"VALUES ({', '.join([db.param] * len(fields))}) RETURNING {quoted(meta.primary_key.column_name)}")
-        _INSERTS[key] = sql
-    params = [f._dumps(row[f.name]) if isinstance(f, pw.JSONField) and row[f.name] is not None
-              else f.db_value(row[f.name]) for f in fields]
+    key = (model, tuple(values), type(db))
+    plan = _INSERTS.get(key)
+    if plan is None:
+        plan = _INSERTS[key] = _insert_plan(model, tuple(values), db)
+    sql, given, defaults = plan
+    params = [convert(values[name]) for name, convert in given]
+    params += [convert(default() if callable(default) else default) for default, convert in defaults]
     return db.execute_sql(sql, params).fetchone()[0]
+
+
+def _insert_plan(model, names: tuple, db) -> tuple:
+    meta = model._meta
+    left, right = db.quote
+    quoted = lambda name: f"{left}{name}{right}"  # noqa: E731
+    defaulted = [f for f in meta.sorted_fields if f.default is not None and not f.primary_key and f.name not in names]
+    fields = [meta.fields[name] for name in names] + defaulted
+    sql = (f"INSERT INTO {quoted(meta.table_name)} ({', '.join(quoted(f.column_name) for f in fields)}) "
+           f"VALUES ({', '.join([db.param] * len(fields))}) RETURNING {quoted(meta.primary_key.column_name)}")
+
+    def converter(field):
+        if isinstance(field, pw.JSONField):
+            return lambda value: None if value is None else field._dumps(value)
+        return field.db_value
+
+    return (sql, [(name, converter(meta.fields[name])) for name in names],
+            [(f.default, converter(f)) for f in defaulted])
 
 
 def to_millis(value: _dt.datetime) -> int:
