@@ -50,7 +50,6 @@ def ride_out(stack, consumers, restart, clients: int) -> dict:
     """Restart a server mid-dispatch; what the emulator and the consumers did about it."""
     d = stack.dispatch(lasts=300)
     wait_for(lambda: stack.emulator.stats()["accepted"] >= clients // 4, timeout=30, what="a fair part sent")
-    before = in_flight()
     lines = [sent_lines(c) for c in consumers]
     restart()
     back = time.monotonic()
@@ -64,7 +63,7 @@ def ride_out(stack, consumers, restart, clients: int) -> dict:
     resumed = time.monotonic() - back
     stack.wait_status(d.id, "finished", timeout=60)
     stats = stack.emulator.stats()
-    return {"dispatch": d, "in_flight": before, "stats": stats, "resumed": resumed,
+    return {"dispatch": d, "stats": stats, "resumed": resumed,
             "sent_after": [sent_lines(c) - n for c, n in zip(consumers, lines)]}
 
 
@@ -73,12 +72,12 @@ def test_a_postgresql_restart_under_three_consumers_loses_nothing_and_sending_re
     add_clients(2400)
     consumers = [stack.consumer(f"c{i}") for i in range(3)]
 
-    got = ride_out(stack, consumers, lambda: postgres_server.restart(down_for=2), 2400)
+    got = ride_out(stack, consumers, lambda: postgres_server.restart(down_for=6), 2400)
 
     assert got["resumed"] < RESUME_SECONDS
     assert stack.counts(got["dispatch"].id) == {"sent": 2400}
     assert got["stats"]["accepted"] == 2400
-    assert set(got["stats"]["repeats"]) <= got["in_flight"]
+    assert got["stats"]["repeats"] == {}  # the answers in flight were kept until written
     assert all(c.alive() for c in consumers)
     assert all(n > 0 for n in got["sent_after"]), got["sent_after"]
     wait_for(lambda: {c.pid for c in leases.consumers(fresh_seconds=2)} >= {c.pid for c in consumers},

@@ -95,6 +95,7 @@ class Engine:
         self.clock = clock
         self.stopping = threading.Event()
         self._stop_deadline = float("inf")
+        self._database_failed_at = float("-inf")
         self.limiter = RateLimiter(self.sending.rate_limit)
         self.random = random.Random()
         self.held_until: _dt.datetime | None = None
@@ -261,14 +262,27 @@ class Engine:
         Frees leases of dead consumers, starts due dispatches (catching up after a restart),
         times out what passed its end, finishes what is done, and says which dispatches
         have due work with nobody on them and whether the daily summary is due.
+
+        Right after the database was away every heartbeat is old: until they have had time to
+        beat again, every registered consumer counts as alive, so none loses its batch.
         """
+        try:
+            return self._tick()
+        except TRANSIENT_ERRORS:
+            self._database_failed_at = time.monotonic()
+            raise
+
+    def _tick(self) -> TickReport:
         now = self.clock()
         report = TickReport()
         period = max(self.config.consumer.tick_seconds, 0.5)
         if not leases.acquire(TICK_LEASE, self.owner, period * 0.8, now):
             return report
         report.ran = True
-        live = live_consumers(now)
+        if time.monotonic() - self._database_failed_at > CONSUMER_STALE_SECONDS + HEARTBEAT_SECONDS:
+            live = live_consumers(now)
+        else:
+            live = {c.id for c in leases.consumers()}
         for t in messages.release_stale(live, now):
             log.warning("%s lease lost (consumer gone or too slow): back to the queue",
                         about(t.dispatch_id, t.message_id, t.client_id))
