@@ -2,6 +2,9 @@
 flight; several consumers share one queue."""
 from __future__ import annotations
 
+import resource
+import time
+
 from harness import add_clients, wait_for
 from tui_notifier.models import Message
 
@@ -57,3 +60,25 @@ def test_two_consumers_share_one_queue_and_send_each_message_once(stack):
     assert stats["accepted"] == 400 and stats["repeats"] == {}
     assert first.terminate() == 0 and second.terminate() == 0
     assert all(" sent http=200" in c.log() for c in (first, second))
+
+
+def test_a_full_disk_leaves_the_consumer_alive_and_retrying_until_there_is_room_again(stack):
+    stack.configure(sending={"rate_limit": 100})
+    add_clients(400)
+    consumer = stack.consumer()
+    d = stack.dispatch()
+    wait_for(lambda: stack.emulator.stats()["accepted"] >= 50, timeout=15, what="some sent")
+    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+
+    resource.prlimit(consumer.pid, resource.RLIMIT_FSIZE, (4096, hard))  # no file of it may grow
+    time.sleep(2)  # the fault lasts this long
+    resource.prlimit(consumer.pid, resource.RLIMIT_FSIZE, (hard, hard))
+
+    stack.wait_status(d.id, "finished", timeout=30)
+    assert consumer.alive()
+    assert stack.counts(d.id) == {"sent": 400}
+    stats = stack.emulator.stats()
+    assert stats["accepted"] == 400
+    assert stats["repeats"] == {}  # the answers to the requests in flight were kept until written
+    log = consumer.log()
+    assert "written after" in log or "works again after" in log

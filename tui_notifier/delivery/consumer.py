@@ -17,6 +17,7 @@ import signal
 import threading
 
 from huey.consumer import Consumer as HueyConsumer
+from huey.consumer import Worker as HueyWorker
 
 from tui_notifier.db import database, describe, open_database
 from tui_notifier.delivery.engine import CONSUMER_STALE_SECONDS, HEARTBEAT_SECONDS, HOST, Engine
@@ -25,11 +26,45 @@ from tui_notifier.delivery.store import leases
 
 log = logging.getLogger("tui_notifier.consumer")
 
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+class _Worker(HueyWorker):
+    """Huey's worker, saying once that the queue is away (rather than a traceback every tenth
+    of a second) and trying it again every second until it is back."""
+
+    outage = 0
+
+    def loop(self, now=None):
+        try:
+            task = self.huey.dequeue()
+        except Exception as exc:
+            self.outage += 1
+            if self.outage == 1:
+                log.warning("queue unreachable, trying again every second: %s", _one_line(exc))
+            self.stop_flag.wait(1.0)
+            return
+        if self.outage:
+            log.warning("queue reachable again after %d failed tries", self.outage)
+            self.outage = 0
+        if task is not None:
+            self.delay = self.default_delay
+            try:
+                self.huey.execute(task, now)
+            except Exception:
+                self._logger.exception("Unhandled error during execution of task %s.", task.id)
+        elif not self.huey.storage.blocking:
+            self.sleep()
+
+
 class _Workers(HueyConsumer):
     """Huey's workers; stopping them first stops new requests, and signals are optional.
 
     An idle worker looks for a task at least every 0.1 s: a full batch asks for the next one
     before it sends, and a longer wait would leave the loop idle between batches."""
+
+    worker_class = _Worker
 
     def __init__(self, huey, engine: Engine, handle_signals: bool, **kwargs):
         self.engine = engine
@@ -81,8 +116,7 @@ class _Loop:
         except Exception as exc:  # a database or queue away must not end the loop
             self.failures += 1
             if self.failures == 1:
-                log.warning("%s failed, retrying every %gs: %s", self.name, self.seconds,
-                            " ".join(str(exc).split())[:200] or type(exc).__name__)
+                log.warning("%s failed, retrying every %gs: %s", self.name, self.seconds, _one_line(exc))
             return False
         if self.failures:
             log.warning("%s works again after %d failed tries", self.name, self.failures)
