@@ -75,18 +75,23 @@ class RecoveringPooledPostgresqlDatabase(_Recovering, PooledPostgresqlDatabase):
 def persist(work: Callable[[], T], what: str, give_up: Callable[[], bool] = lambda: False,
             first_wait: float = 0.1, longest_wait: float = 2.0) -> T:
     """`work()`, tried again until the database takes it: a restart, a full disk or a lock held
-    past the busy timeout only delays it. Gives up (raising the error) once `give_up()` is true."""
+    past the busy timeout only delays it. Gives up (raising the error) as soon as `give_up()`
+    is true, also while it waits."""
     wait, failures = first_wait, 0
     while True:
         try:
             result = work()
         except TRANSIENT_ERRORS as exc:
             failures += 1
-            if give_up():
-                raise
             if failures == 1:
                 log.warning("%s: the database failed (%s); retrying until it takes it", what, _one_line(exc))
-            time.sleep(wait)
+            again = time.monotonic() + wait
+            while True:
+                if give_up():
+                    raise
+                if time.monotonic() >= again:
+                    break
+                time.sleep(min(0.05, again - time.monotonic()))
             wait = min(wait * 2, longest_wait)
             continue
         if failures:

@@ -82,3 +82,24 @@ def test_a_full_disk_leaves_the_consumer_alive_and_retrying_until_there_is_room_
     assert stats["repeats"] == {}  # the answers to the requests in flight were kept until written
     log = consumer.log()
     assert "written after" in log or "works again after" in log
+
+
+def test_sigterm_while_the_disk_is_full_still_exits_within_the_gateway_timeout_and_2_s(stack):
+    stack.configure(sending={"rate_limit": 100})
+    add_clients(300)
+    consumer = stack.consumer("stopped")
+    d = stack.dispatch()
+    wait_for(lambda: stack.emulator.stats()["accepted"] >= 30, timeout=15, what="some sent")
+    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.prlimit(consumer.pid, resource.RLIMIT_FSIZE, (4096, hard))
+
+    started = time.monotonic()
+    consumer.terminate(timeout=30)
+    took = time.monotonic() - started
+
+    assert took <= stack.config.gateway.timeout + 2
+    in_flight = {str(m.id) for m in Message.select().where(Message.status == "sending")}
+    stack.consumer("again")
+    stack.wait_status(d.id, "finished", timeout=30)
+    stats = stack.emulator.stats()
+    assert stats["accepted"] == 300 and set(stats["repeats"]) <= in_flight

@@ -108,9 +108,9 @@ class Engine:
 
     def stop_requests(self) -> None:
         """No request starts from now; those in flight end within `gateway.timeout`, and their
-        results are written until a second after that (the database willing)."""
+        results are written until half a second after that (the database willing)."""
         if not self.stopping.is_set():
-            self._stop_deadline = time.monotonic() + self.config.gateway.timeout + 1
+            self._stop_deadline = time.monotonic() + self.config.gateway.timeout + 0.5
             self.stopping.set()
 
     def past_stop_deadline(self) -> bool:
@@ -332,11 +332,14 @@ class Engine:
         except Exception as exc:  # a gateway bug or a stuck loop: the test send says so
             done.cancel()
             result = SendResult(SendOutcome.TRANSIENT, None, f"internal error: {exc!r}")
-        if result.outcome == SendOutcome.SENT:
-            messages.record_test_send(test.id, MessageStatus.SENT, provider_id=result.provider_id, now=self.clock())
+        sent = result.outcome == SendOutcome.SENT
+        persist(lambda: messages.record_test_send(
+            test.id, MessageStatus.SENT if sent else MessageStatus.FAILED,
+            "" if sent else result.error or "not accepted", provider_id=result.provider_id,
+            now=self.clock()), about_it, self.past_stop_deadline)
+        if sent:
             log.info("%s test send accepted", about_it)
         else:
-            messages.record_test_send(test.id, MessageStatus.FAILED, result.error or "not accepted", now=self.clock())
             log.info("%s test send failed: %s", about_it, result.error)
 
     def mail_daily_summary(self) -> bool:
