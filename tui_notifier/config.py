@@ -97,8 +97,8 @@ class RetryConfig:
     factor: float = 2.0
     """Each further retry waits this many times longer."""
     max_delay: float = 60.0
-    """The longest wait between two attempts, in seconds; also the longest a `Retry-After` may
-    pause all sending."""
+    """The longest wait between two attempts, in seconds, however many attempts failed; also the
+    longest a `Retry-After` may pause all sending."""
     jitter: float = 0.2
     """Random share (0..1) added to or taken from each wait, so retries do not march in step."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import threading
 import time
 
@@ -298,18 +299,23 @@ def test_delivery_reports_are_polled_to_a_final_status_with_history(make_engine,
     assert engine.poll_reports() == 0
 
 
-def test_every_line_about_a_message_carries_its_ids_and_no_secret(make_engine, emulator, engine_config, caplog):
+def test_every_line_about_a_message_carries_its_ids_and_info_sums_up_each_write(make_engine, emulator,
+                                                                              engine_config, caplog):
     emulator.faults.fail_rate = 0.5
     add_clients(10)
     d = start_now()
     engine = make_engine()
     engine.start_dispatch(d.id)
-    with caplog.at_level(logging.INFO, logger="tui_notifier"):
+    with caplog.at_level(logging.DEBUG, logger="tui_notifier"):
         engine.send_batch(d.id)
     lines = [r.getMessage() for r in caplog.records if "message=" in r.getMessage()]
-    assert len(lines) == 10
+    assert len(lines) == 10 and {r.levelno for r in caplog.records if "message=" in r.getMessage()} == {logging.DEBUG}
     for message in Message.select():
         mine = [line for line in lines if f" message={message.id} " in line]
         assert mine and all(line.startswith(f"dispatch={d.id} message={message.id} client={message.client_id} ")
                             for line in mine)
+    summaries = [r.getMessage() for r in caplog.records
+                 if r.levelno == logging.INFO and r.getMessage().startswith(f"dispatch={d.id} results: ")]
+    told = [int(n) for line in summaries for n in re.findall(r"\b(?:sent|retry)=(\d+)", line)]
+    assert sum(told) == 10 and len(summaries) <= 10
     assert engine_config.gateway.token not in caplog.text

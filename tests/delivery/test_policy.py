@@ -16,6 +16,12 @@ def test_retries_back_off_exponentially_up_to_the_cap():
     assert [retry_delay(n, retry) for n in range(1, 7)] == [1, 2, 4, 8, 10, 10]
 
 
+def test_the_cap_holds_after_any_number_of_failures():
+    retry = RetryConfig(base_delay=1.0, factor=2.0, max_delay=60.0, jitter=0.0)
+    assert [retry_delay(n, retry) for n in (1024, 1025, 5000, 10**9)] == [60, 60, 60, 60]
+    assert retry_delay(10**6, RetryConfig(base_delay=1, factor=3, max_delay=30, jitter=0.2)) <= 36
+
+
 def test_jitter_spreads_retries_within_its_share():
     retry = RetryConfig(base_delay=4, factor=2, max_delay=60, jitter=0.25)
     delays = {retry_delay(1, retry, random.Random(seed)) for seed in range(200)}

@@ -190,6 +190,23 @@ def test_results_move_messages_and_keep_an_attempt_per_request(db):
     assert attempts[ms[2].id].outcome == "permanent"
 
 
+def test_a_result_the_database_refuses_costs_no_other_and_is_kept_in_a_storable_form(db):
+    clients(5)
+    d = dispatch()
+    messages.fan_out(d.id, now=T0)
+    ms = messages.claim(d.id, 10, 30, 1, now=T0).messages
+    garbled = Fate(ms[3].id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="HTTP 503: \ud800 \x00!",
+                   http_status=503, latency_ms=2**70)
+
+    lost = messages.record([Fate(m.id, Result.SENT, T0, http_status=200) for m in ms[:3]]
+                           + [garbled, Fate(ms[4].id, Result.SENT, T0, http_status=200)], now=T0)
+
+    assert lost == [] and statuses(d.id) == {"sent": 4, "created": 1}
+    kept = Message.get_by_id(ms[3].id)
+    assert (kept.attempts, kept.last_error) == (1, "HTTP 503: \\ud800 \\x00!")
+    assert Attempt.get(Attempt.message == kept.id).latency_ms is None
+
+
 def test_a_late_failure_does_not_revive_a_timed_out_message_but_a_late_success_counts(db):
     clients(2)
     d = dispatch(hours=1)

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from harness import add_clients, wait_for
-from tui_notifier.models import Message
+from tui_notifier.delivery.store import messages
+from tui_notifier.models import Attempt, Message
 
 
 def test_failures_garbage_hangs_and_an_outage_are_retried_until_everything_is_sent(stack):
@@ -104,3 +105,27 @@ def test_retry_after_is_the_next_attempt_of_the_message_and_holds_the_gateway(st
         started_while_held = [a for a in attempts
                               if answered + slack < a.at < answered + dt.timedelta(seconds=least) - slack]
         assert started_while_held == []
+
+
+def test_an_answer_the_database_refuses_and_a_thousandth_failure_cost_no_other_result(stack):
+    stack.configure()
+    add_clients(300)
+    d = stack.dispatch(start_in=3)
+    messages.fan_out(d.id, now=d.start_at)
+    long_failing = [m.id for m in Message.select(Message.id).limit(40)]
+    Message.update(attempts=1024).where(Message.id.in_(long_failing)).execute()
+    stack.emulator.faults(fail_rate=0.3, fail_text="overloaded \ud800\x00")
+    consumer = stack.consumer()
+
+    wait_for(lambda: Attempt.select().where(Attempt.message.in_(long_failing)
+                                            & (Attempt.outcome == "transient")).count() >= 5,
+             timeout=20, what="long-failing messages failing once more")
+    stack.emulator.faults(fail_rate=0)
+    stack.wait_status(d.id, "finished", timeout=30)
+
+    assert consumer.alive() and stack.counts(d.id) == {"sent": 300}
+    stats = stack.emulator.stats()
+    assert stats["accepted"] == 300 and stats["repeats"] == {}
+    assert any("overloaded \\ud800\\x00" in a.error for a in stack.attempts(d.id))
+    retried = Message.select().where(Message.id.in_(long_failing) & (Message.attempts > 1025))
+    assert all((m.sent_at - m.created_at).total_seconds() < 30 for m in retried)

@@ -29,6 +29,27 @@ def test_kill_9_mid_dispatch_and_a_restart_repeat_only_what_was_in_flight(stack)
     assert set(stats["repeats"]) <= in_flight
 
 
+def test_each_kill_9_repeats_no_more_requests_than_the_concurrency(stack):
+    concurrency = 16
+    stack.configure(sending={"concurrency": concurrency, "batch_size": 100})
+    stack.emulator.faults(latency_ms=20)
+    add_clients(3000)
+    consumer = stack.consumer("first")
+    d = stack.dispatch(lasts=300)
+    claimed_at_kills = set()
+    for kill, accepted in enumerate((300, 1200)):
+        wait_for(lambda: stack.emulator.stats()["accepted"] >= accepted, timeout=60, what=f"{accepted} sent")
+        consumer.kill()
+        claimed_at_kills |= {str(m.id) for m in Message.select().where(Message.status == "sending")}
+        consumer = stack.consumer(f"after-kill-{kill}")
+
+    stack.wait_status(d.id, "finished", timeout=60)
+    assert stack.counts(d.id) == {"sent": 3000}
+    repeats = stack.emulator.stats()["repeats"]
+    assert set(repeats) <= claimed_at_kills
+    assert sum(n - 1 for n in repeats.values()) <= 2 * concurrency
+
+
 def test_sigterm_finishes_the_requests_in_flight_and_exits_0(stack):
     stack.configure(sending={"rate_limit": 100})
     add_clients(300)
@@ -59,7 +80,7 @@ def test_two_consumers_share_one_queue_and_send_each_message_once(stack):
     stats = stack.emulator.stats()
     assert stats["accepted"] == 400 and stats["repeats"] == {}
     assert first.terminate() == 0 and second.terminate() == 0
-    assert all(" sent http=200" in c.log() for c in (first, second))
+    assert all(" results: sent=" in c.log() for c in (first, second))
 
 
 def test_a_full_disk_leaves_the_consumer_alive_and_retrying_until_there_is_room_again(stack):

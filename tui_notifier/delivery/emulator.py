@@ -10,7 +10,7 @@ Serves on 127.0.0.1:
   (`?ids=1` adds the count per id, and the text and alpha name each id last came with); `POST /_emulator/faults` with a JSON object changes faults
   (`down_for` takes the server down for that many seconds from now); `POST /_emulator/reset`.
 
-Faults on sends: `fail_rate` (500/502/503), `malformed_rate` (200 with a broken body; the
+Faults on sends: `fail_rate` (500/502/503, with `fail_text` as the error's text), `malformed_rate` (200 with a broken body; the
 message *was* accepted, as with a real provider whose answer got mangled), `hang_rate` (no
 answer for `hang_seconds`), `down` (connections are closed without an answer), `latency_ms`,
 `drip_rate` (the answer to an accepted send sent a byte every `drip_seconds`), `throttle_rate`
@@ -47,6 +47,8 @@ MALFORMED_BODIES = (b'{"code": 0, "mess', b"<html><body>502 Bad Gateway</body></
 class Faults:
     latency_ms: float = 0.0
     fail_rate: float = 0.0
+    fail_text: str = ""
+    """The text a failure answer carries (empty: the provider's usual one)."""
     malformed_rate: float = 0.0
     hang_rate: float = 0.0
     hang_seconds: float = 30.0
@@ -270,8 +272,8 @@ class _Handler:
         if faults.fail_rate and rnd.random() < faults.fail_rate:
             status = rnd.choice((500, 502, 503))
             if api == "probe":
-                return _reply(status, {"code": status, "message": "internal error"})
-            return _reply(status, {"error_code": status, "error_text": "temporary failure"})
+                return _reply(status, {"code": status, "message": faults.fail_text or "internal error"})
+            return _reply(status, {"error_code": status, "error_text": faults.fail_text or "temporary failure"})
         try:
             data = json.loads(request.body)
         except ValueError:

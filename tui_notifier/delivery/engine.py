@@ -8,14 +8,15 @@ heartbeat id) that its leases carry.
 
 A batch: a Huey worker thread claims up to `batch_size` due messages under a lease and hands
 them to the loop, where each request is checked against the dispatch (end, pause, cancel,
-window) right before it starts, from a snapshot the worker re-reads every half second. The
-worker thread writes results as they come back, every few dozen or every 100 ms in a small
-transaction, so a crash repeats at most what was in flight. The database is never touched
-on the loop.
+window) right before it starts, from a snapshot the worker re-reads every 100 ms. Results go
+to the process's one writer (`delivery.recorder`), and a request keeps its place among the
+`sending.concurrency` in flight until its result is committed, so a crash repeats at most
+`sending.concurrency` requests. The database is never touched on the loop.
 """
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import datetime as _dt
 import logging
@@ -37,8 +38,10 @@ from tui_notifier.delivery.gateways.base import ReportResult, SendResult
 from tui_notifier.delivery.logs import about
 from tui_notifier.delivery.policy import REPORT_POLL_HORIZON, report_poll_delay, retry_delay
 from tui_notifier.delivery.ratelimit import RateLimiter
+from tui_notifier.delivery.recorder import Entry, Recorder, hms
 from tui_notifier.delivery.sender import Sender
 from tui_notifier.delivery.store import leases, messages, reports
+from tui_notifier.delivery.store.common import as_uuid
 from tui_notifier.delivery.store.messages import Fate, Result
 from tui_notifier.delivery.mail import send_daily_summary_if_due, summary_due
 from tui_notifier.models import MessageStatus, SendOutcome
@@ -47,6 +50,7 @@ log = logging.getLogger("tui_notifier.engine")
 
 FLUSH_EVERY = 50
 FLUSH_SECONDS = 0.1
+"""Delivery-report polls are written every so many results or so many seconds."""
 REFRESH_SECONDS = 0.1
 """How stale the dispatch and the stop list a batch checks before each request may be."""
 HEARTBEAT_SECONDS = 1.0
@@ -91,6 +95,7 @@ class Engine:
         concurrency = max(1, self.sending.concurrency)
         self.gateway = gateway or make_gateway(config.gateway, concurrency)
         self.sender = Sender(concurrency, on_close=self.gateway.close)
+        self.recorder = Recorder(self)
         self.owner = owner
         self.clock = clock
         self.stopping = threading.Event()
@@ -103,6 +108,10 @@ class Engine:
         `sending.retry.max_delay`."""
         self.metrics = None
         """A `delivery.metrics.Metrics` told of every batch's outcomes, when metrics are served."""
+        self.refusals: dict = {}
+        """Dispatches the gateway refused our credentials for: no batch of theirs starts another
+        request. The value tells whether the pause is committed; a claim made after it means
+        the dispatch was resumed."""
 
     # ------------------------------------------------------------ lifecycle
 
@@ -120,6 +129,7 @@ class Engine:
         """Stop starting requests, let those in flight finish, close the sessions."""
         self.stop_requests()
         self.sender.close(grace=max(self._stop_deadline - time.monotonic(), 0.1))
+        self.recorder.stop(timeout=max(self._stop_deadline - time.monotonic(), 0.1) + 1)
 
     # ------------------------------------------------------------ dispatches
 
@@ -139,8 +149,11 @@ class Engine:
         was full, so the next one is claimed by another worker while this one is sent."""
         if self.stopping.is_set():
             return 0
+        paused_before = self.refusals.get(as_uuid(dispatch_id))
         claim = messages.claim(dispatch_id, self.sending.batch_size, self.sending.lease_seconds,
                               self.owner, now=self.clock())
+        if claim.messages and paused_before:
+            self.refusals.pop(claim.dispatch.id, None)
         full = len(claim.messages) >= self.sending.batch_size
         if full and on_more is not None:
             on_more()
@@ -160,6 +173,21 @@ class Engine:
             log.info("dispatch=%s finished: every message has its outcome", dispatch_id)
 
     # ------------------------------------------------------------ send results
+
+    def fate_of(self, message: messages.Claimed, state: messages.DispatchState, at: _dt.datetime,
+                result: SendResult | None, blocker: str | None) -> Fate:
+        """What to write for one message; a result nothing else can make sense of is retried
+        after the longest back-off (or, accepted by the gateway, recorded sent), never lost."""
+        try:
+            return self.outcome_for(message, state, at, result, blocker)
+        except Exception:
+            log.exception("%s result not understood", about(state.id, message.id, message.client_id))
+            now = self.clock()
+            if result is not None and result.outcome == SendOutcome.SENT:
+                return Fate(message.id, Result.SENT, at)
+            return Fate(message.id, Result.RETRY if result is not None else Result.RELEASE, at,
+                        next_attempt_at=now + _dt.timedelta(seconds=max(self.sending.retry.max_delay, 0.0)),
+                        error="internal error: the result could not be read")
 
     def outcome_for(self, message: messages.Claimed, state: messages.DispatchState, at: _dt.datetime,
                     result: SendResult | None, blocker: str | None) -> Fate:
@@ -204,7 +232,7 @@ class Engine:
         if self.held_until is None or until > self.held_until:
             if self.held_until is None or self.held_until < self.clock():
                 log.warning("gateway asked to wait %gs (Retry-After): no request before %s",
-                            seconds, _hms(until))
+                            seconds, hms(until))
             self.held_until = until
 
     def held(self) -> bool:
@@ -217,6 +245,8 @@ class Engine:
             pause_dispatch(dispatch_id, reason=reason)
         except CoreError:
             return
+        finally:
+            self.refusals[dispatch_id] = True
         log.error("dispatch=%s paused: %s", dispatch_id, reason)
 
     # ------------------------------------------------------------ delivery reports
@@ -420,17 +450,27 @@ class _Collector:
             self.between()
 
 
-class _Batch(_Collector):
+class _Batch:
+    """One claimed batch: its requests on the loop, and on the worker thread a look at the
+    dispatch and the stop list every 100 ms and lease renewals until every result is written."""
+
     def __init__(self, engine: Engine, claim: messages.Claim):
-        super().__init__(engine, len(claim.messages))
+        self.engine = engine
         self.claim = claim
         self.dispatch_id = claim.dispatch.id
         self.state = claim.dispatch
-        self.refused = False
         self.open_ids = {m.id for m in claim.messages}
         self.phones = {m.id: m.phone for m in claim.messages}
         self.stopped: set[str] = set()
         self.last_refresh = self.last_renew = time.monotonic()
+
+    def run(self) -> None:
+        done = self.engine.sender.submit(self.request_all())
+        while True:
+            try:
+                return done.result(timeout=REFRESH_SECONDS)
+            except concurrent.futures.TimeoutError:
+                self.between()
 
     # -- on the loop
 
@@ -440,9 +480,9 @@ class _Batch(_Collector):
     def blocker(self, message: messages.Claimed) -> str | None:
         if self.engine.stopping.is_set():
             return "stopping"
-        if self.refused:
+        if self.dispatch_id in self.engine.refusals:
             return "paused"
-        if self.stalled:
+        if self.engine.recorder.stalled:
             return "stalled"
         if self.engine.held():
             return "held"
@@ -457,28 +497,40 @@ class _Batch(_Collector):
 
     async def send_one(self, message: messages.Claimed) -> None:
         engine = self.engine
-        at = engine.clock()
-        result: SendResult | None = None
-        try:
+        blocker = self.blocker(message)
+        if blocker is None and engine.limiter.rate:
+            await engine.limiter.acquire(engine.stopping)
             blocker = self.blocker(message)
-            if blocker is None and engine.limiter.rate:
-                await engine.limiter.acquire(engine.stopping)
-                blocker = self.blocker(message)
+        if blocker is not None:
+            await self.record(message, engine.clock(), None, blocker)
+            return
+        async with engine.sender.slots:  # held until the result is committed
+            blocker = self.blocker(message)
+            at = engine.clock()
+            result = None
             if blocker is None:
-                async with engine.sender.slots:
-                    blocker = self.blocker(message)
-                    if blocker is None:
-                        at = engine.clock()
-                        result = await engine.gateway.send(message.id, message.phone,
-                                                           message.text or self.state.text, self.state.sender)
-                        if result.outcome == SendOutcome.REFUSED:
-                            self.refused = True
-                        if result.retry_after is not None:
-                            engine.hold(result.retry_after)
-        except Exception as exc:  # a gateway bug must not lose the message
-            log.exception("%s gateway error", about(self.dispatch_id, message.id, message.client_id))
-            result, blocker = SendResult(SendOutcome.TRANSIENT, None, f"internal error: {exc!r}"), None
-        self.put((message, at, result, blocker))
+                try:
+                    result = await engine.gateway.send(message.id, message.phone,
+                                                       message.text or self.state.text, self.state.sender)
+                    if result.retry_after is not None:
+                        engine.hold(result.retry_after)
+                except Exception as exc:  # a gateway bug must not lose the message
+                    log.exception("%s gateway error", about(self.dispatch_id, message.id, message.client_id))
+                    result = SendResult(SendOutcome.TRANSIENT, None, f"internal error: {exc!r}")
+            await self.record(message, at, result, blocker)
+
+    def record(self, message: messages.Claimed, at: _dt.datetime, result: SendResult | None,
+               blocker: str | None) -> asyncio.Future:
+        """Hand the result to the recorder; the future is done once it is committed."""
+        fate = self.engine.fate_of(message, self.state, at, result, blocker)
+        refusal = None
+        if fate.kind == Result.REFUSED:
+            self.engine.refusals.setdefault(self.dispatch_id, False)
+            refusal = result
+        self.open_ids.discard(message.id)
+        waiter = asyncio.get_running_loop().create_future()
+        self.engine.recorder.put(Entry(self.dispatch_id, message, fate, refusal, waiter))
+        return waiter
 
     # -- on the worker thread
 
@@ -494,62 +546,16 @@ class _Batch(_Collector):
             self.last_refresh = now
             state = messages.dispatch_state(self.dispatch_id)
             self.state = state if state is not None else _deleted(self.state)
-            self.stopped = stoplist.stopped_among([self.phones[i] for i in self.open_ids])
+            self.stopped = stoplist.stopped_among([self.phones[i] for i in sorted(self.open_ids)])
         if now - self.last_renew >= self.engine.sending.lease_seconds / 3:
             self.last_renew = now
             messages.renew(sorted(self.open_ids), self.engine.owner, self.engine.sending.lease_seconds,
                           self.engine.clock())
 
-    def write(self, items: list) -> None:
-        engine = self.engine
-        outcomes = []
-        refusal = None
-        for message, at, result, blocker in items:
-            outcome = engine.outcome_for(message, self.state, at, result, blocker)
-            outcomes.append(outcome)
-            self.open_ids.discard(message.id)
-            if outcome.kind == Result.REFUSED and refusal is None:
-                refusal = result
-            _log_outcome(self.dispatch_id, message, outcome)
-        self.keep(lambda: messages.record(outcomes, now=engine.clock()), f"dispatch={self.dispatch_id} results")
-        if engine.metrics is not None:
-            engine.metrics.record_sends(outcomes)
-        if refusal is not None:
-            engine.refused(self.dispatch_id, refusal)
-
 
 def _deleted(state: messages.DispatchState) -> messages.DispatchState:
     """The dispatch vanished mid-batch (deleted): treat it as cancelled."""
     return dataclasses.replace(state, status="cancelled")
-
-
-_VERBS = {
-    Result.SENT: "sent",
-    Result.RETRY: "transient failure, retry at {next}",
-    Result.REFUSED: "refused by the gateway",
-    Result.FAILED: "failed",
-    Result.RELEASE: "not sent ({why}), back to the queue for {next}",
-    Result.TIMEOUT: "timeout: the end came before the request",
-    Result.CANCEL: "cancelled before the request",
-}
-
-
-def _log_outcome(dispatch_id, message: messages.Claimed, outcome: Fate) -> None:
-    prefix = about(dispatch_id, message.id, message.client_id)
-    if outcome.attempted:
-        verb = _VERBS[outcome.kind].format(next=_hms(outcome.next_attempt_at), why="")
-        level = logging.INFO if outcome.kind == Result.SENT else logging.WARNING
-        log.log(level, "%s attempt=%d %s http=%s %sms%s", prefix, message.attempts + 1, verb,
-                outcome.http_status if outcome.http_status is not None else "-",
-                outcome.latency_ms if outcome.latency_ms is not None else "-",
-                f" error={outcome.error}" if outcome.error else "")
-    else:
-        why = "dispatch paused or consumer stopping" if outcome.kind == Result.RELEASE else ""
-        log.info("%s %s", prefix, _VERBS[outcome.kind].format(next=_hms(outcome.next_attempt_at), why=why))
-
-
-def _hms(moment: _dt.datetime | None) -> str:
-    return moment.strftime("%H:%M:%S.%f")[:-3] + "Z" if moment else "-"
 
 
 class _ReportBatch(_Collector):
@@ -584,10 +590,10 @@ class _ReportBatch(_Collector):
                          outcome.final_status, f" ({result.error})" if result.error else "")
             elif result.report is not None:
                 log.info("%s delivery report status=%s: not final, next poll %s", prefix,
-                         result.report.status, _hms(outcome.next_poll_at))
+                         result.report.status, hms(outcome.next_poll_at))
             else:
                 log.warning("%s delivery report unavailable: %s; next poll %s", prefix, result.error,
-                            _hms(outcome.next_poll_at))
+                            hms(outcome.next_poll_at))
         self.keep(lambda: reports.record_reports(outcomes, now=self.engine.clock()), "delivery reports")
         if self.engine.metrics is not None:
             self.engine.metrics.record_reports(outcomes)

@@ -11,9 +11,13 @@ REPORT_POLL_HORIZON = _dt.timedelta(hours=24)
 
 def retry_delay(attempts: int, retry_config, rnd: random.Random | None = None) -> float:
     """Seconds before attempt `attempts + 1`: exponential, capped, with jitter so retries of a
-    whole batch do not hit the gateway in step."""
-    base = retry_config.base_delay * (retry_config.factor ** max(attempts - 1, 0))
-    delay = min(base, retry_config.max_delay)
+    whole batch do not hit the gateway in step. However many attempts failed, the wait never
+    passes `max_delay` (a float power overflows past about a thousand doublings)."""
+    cap = max(float(retry_config.max_delay), 0.0)
+    try:
+        delay = min(float(retry_config.base_delay) * float(retry_config.factor) ** max(attempts - 1, 0), cap)
+    except OverflowError:
+        delay = cap
     jitter = max(0.0, min(retry_config.jitter, 1.0))
     if jitter:
         delay *= 1 + (rnd or random).uniform(-jitter, jitter)

@@ -2,8 +2,8 @@
 
 Huey's worker threads claim a batch, hand it here with `run()` and wait for it; the requests go
 out concurrently on the loop, at most `sending.concurrency` at once across every batch of the
-process. Nothing on the loop touches the database: results go back to the worker thread
-through a thread-safe queue, and the worker writes them.
+process. Nothing on the loop touches the database: results go to the process's writer
+thread (`delivery.recorder`), and a request keeps its slot until its result is written.
 """
 from __future__ import annotations
 

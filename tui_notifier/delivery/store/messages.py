@@ -334,15 +334,65 @@ class Fate:
         return _TRANSITIONS[self.kind][2] is not None
 
 
-def record(outcomes: list[Fate], now: _dt.datetime | None = None) -> None:
-    """Write a handful of results in one transaction, with an Attempt row per request.
+_UNAVAILABLE = (pw.OperationalError, pw.InterfaceError)
+"""The database cannot be written now (down, locked past the busy timeout): no row is to blame."""
+
+
+def record(outcomes: list[Fate], now: _dt.datetime | None = None) -> list[Fate]:
+    """Write a handful of results in one transaction, with an Attempt row per request; the
+    results that could not be written at all are returned.
 
     A message only moves from the states its result may replace: a late transient failure
     does not revive a message the sweep has timed out, while a late success is the truth.
+    One result the database refuses (text it cannot store, a number out of range) never costs
+    the others: the write is done again row by row, and a refused row once more with its
+    texts and numbers made storable. A database that cannot be written at all raises.
     """
     if not outcomes:
-        return
+        return []
     now_ms = to_millis(now_or(now))
+    try:
+        with database.atomic():
+            _write_results(outcomes, now_ms)
+        return []
+    except _UNAVAILABLE:
+        raise
+    except Exception:  # one row the database refuses: find it, write the others
+        pass
+    lost = []
+    for outcome in outcomes:
+        for version in (outcome, _storable(outcome)):
+            try:
+                with database.atomic():
+                    _write_results([version], now_ms)
+                break
+            except _UNAVAILABLE:
+                raise
+            except Exception:
+                continue
+        else:
+            lost.append(outcome)
+    return lost
+
+
+_MAX_INT = 2**31 - 1
+
+
+def _storable(outcome: Fate) -> Fate:
+    """The result with its texts in plain UTF-8 without NUL, cut short, and its numbers in range."""
+    def text(value: str | None, limit: int) -> str | None:
+        if value is None:
+            return None
+        return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")[:limit]
+
+    def number(value: int | None) -> int | None:
+        return value if isinstance(value, int) and 0 <= value <= _MAX_INT else None
+
+    return dataclasses.replace(outcome, error=text(outcome.error, 1000), provider_id=text(outcome.provider_id, 64),
+                               http_status=number(outcome.http_status), latency_ms=number(outcome.latency_ms))
+
+
+def _write_results(outcomes: list[Fate], now_ms: int) -> None:
     by_kind: dict[str, list] = {}
     attempts = []
     for o in outcomes:
@@ -365,26 +415,24 @@ def record(outcomes: list[Fate], now: _dt.datetime | None = None) -> None:
         if attempt_outcome:
             attempts.append((o.message_id, to_millis(o.at), attempt_outcome, o.http_status,
                              o.error or "", o.latency_ms, o.message_id))
-    db = database.obj
-    with database.atomic():
-        cursor = db.cursor()
-        for kind, rows in by_kind.items():
-            status, allowed, _ = _TRANSITIONS[kind]
-            placeholders = ", ".join("?" for _ in allowed)
-            cursor.executemany(sql(
-                f"UPDATE {Message._meta.table_name} SET status = '{status}', "
-                "attempts = attempts + ?, next_attempt_at = ?, last_error = COALESCE(?, last_error), "
-                "sent_at = COALESCE(?, sent_at), provider_id = COALESCE(?, provider_id), "
-                "lease_until = NULL, lease_owner = NULL, updated_at = ? "
-                f"WHERE id = ? AND status IN ({placeholders})"
-            ), [row + tuple(allowed) for row in rows])
-        if attempts:
-            cursor.executemany(sql(
-                f"INSERT INTO {Attempt._meta.table_name} "
-                "(message_id, at, outcome, http_status, error, latency_ms) "
-                f"SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS "
-                f"(SELECT 1 FROM {Message._meta.table_name} WHERE id = ?)"
-            ), attempts)
+    cursor = database.obj.cursor()
+    for kind, rows in by_kind.items():
+        status, allowed, _ = _TRANSITIONS[kind]
+        placeholders = ", ".join("?" for _ in allowed)
+        cursor.executemany(sql(
+            f"UPDATE {Message._meta.table_name} SET status = '{status}', "
+            "attempts = attempts + ?, next_attempt_at = ?, last_error = COALESCE(?, last_error), "
+            "sent_at = COALESCE(?, sent_at), provider_id = COALESCE(?, provider_id), "
+            "lease_until = NULL, lease_owner = NULL, updated_at = ? "
+            f"WHERE id = ? AND status IN ({placeholders})"
+        ), [row + tuple(allowed) for row in rows])
+    if attempts:
+        cursor.executemany(sql(
+            f"INSERT INTO {Attempt._meta.table_name} "
+            "(message_id, at, outcome, http_status, error, latency_ms) "
+            f"SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS "
+            f"(SELECT 1 FROM {Message._meta.table_name} WHERE id = ?)"
+        ), attempts)
 
 
 # ---------------------------------------------------------------- sweeps

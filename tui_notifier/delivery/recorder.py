@@ -1,0 +1,192 @@
+"""The one writer of send results in a consumer process.
+
+Every batch hands its results here from the event loop, and this thread commits them: all
+that came in while the last write ran, in one transaction (a group commit), so under load a
+write grows with the rate instead of their number growing with it. A request keeps its place
+among the `sending.concurrency` in flight until its result is committed, so requests on the
+wire and results not yet written never add up to more than `sending.concurrency`: a consumer
+killed with `kill -9` repeats at most that many requests. While the database cannot be
+written the results wait here, their requests keep their places, and nothing more is sent.
+
+One summary line per dispatch and write goes to the log at INFO (at most one a second while
+results stream in); each message's line is written at DEBUG.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from tui_notifier.db import TRANSIENT_ERRORS, database, persist
+from tui_notifier.delivery.logs import about
+from tui_notifier.delivery.store import messages
+from tui_notifier.delivery.store.messages import Claimed, Fate, Result
+
+log = logging.getLogger("tui_notifier.engine")
+
+SUMMARY_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class Entry:
+    """One message's result, with the batch's dispatch and what the loop waits on."""
+
+    dispatch_id: object
+    message: Claimed
+    fate: Fate
+    refusal: object = None
+    """The gateway's answer when it refused our credentials (the dispatch is paused)."""
+    waiter: asyncio.Future | None = None
+
+
+class Recorder:
+    """A thread that writes the results of every batch of one engine (`delivery.engine.Engine`:
+    its clock, loop, metrics and `refused`)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self._entries: list[Entry] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._abandon = False
+        self.stalled = False
+        """True while the database refuses writes: no request starts meanwhile."""
+        self._summary: dict = {}
+        self._summary_at = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+        self._thread.start()
+
+    def put(self, entry: Entry) -> None:
+        """A result to write (from the loop); its waiter is done once the result is committed."""
+        with self._lock:
+            self._entries.append(entry)
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Write what has come in, then end the thread; results still unwritten after
+        `timeout` (the database down) are given up, and their batch is claimed again later."""
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._abandon = True
+            self._thread.join(3)
+
+    def _run(self) -> None:
+        try:
+            while True:
+                self._wake.wait(SUMMARY_SECONDS)
+                with self._lock:
+                    entries, self._entries = self._entries, []
+                    self._wake.clear()
+                if entries:
+                    self._write(entries)
+                elif self._stopping:
+                    break
+                else:
+                    self._log_summary()
+        finally:
+            self._log_summary()
+            if database.obj is not None:
+                database.close()
+
+    def _write(self, entries: list[Entry]) -> None:
+        fates = [e.fate for e in entries]
+
+        def give_up() -> bool:
+            self.stalled = True
+            return self._abandon or self.engine.past_stop_deadline()
+
+        try:
+            unrecorded = persist(lambda: messages.record(fates, now=self.engine.clock()),
+                                 f"{len(fates)} results", give_up)
+        except TRANSIENT_ERRORS as exc:
+            log.error("%d results not recorded, the database cannot be written (%s): "
+                      "their messages are sent again once their lease ends", len(fates), exc)
+            self._release(entries)
+            return
+        except Exception:  # a bug here must not end the thread that every batch waits on
+            log.exception("%d results not recorded", len(fates))
+            unrecorded = fates
+        finally:
+            self.stalled = False
+        lost = {f.message_id for f in unrecorded}
+        refusals = {}
+        for e in entries:
+            if e.message.id in lost:
+                log.error("%s result %s could not be recorded: the message stays claimed until its lease ends",
+                          about(e.dispatch_id, e.message.id, e.message.client_id), e.fate.kind)
+            if e.refusal is not None:
+                refusals.setdefault(e.dispatch_id, e.refusal)
+        if self.engine.metrics is not None:
+            self.engine.metrics.record_sends(fates)
+        self._tell(entries)
+        for dispatch_id, refusal in refusals.items():
+            self.engine.refused(dispatch_id, refusal)
+        self._release(entries)
+
+    def _release(self, entries: list[Entry]) -> None:
+        waiters = [e.waiter for e in entries if e.waiter is not None]
+        if waiters:
+            try:
+                self.engine.sender.loop.call_soon_threadsafe(_done, waiters)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
+
+    def _tell(self, entries: list[Entry]) -> None:
+        debug = log.isEnabledFor(logging.DEBUG)
+        for e in entries:
+            counts, _ = self._summary.setdefault(e.dispatch_id, (Counter(), [""]))
+            counts[e.fate.kind] += 1
+            if e.fate.error and e.fate.kind != Result.SENT:
+                self._summary[e.dispatch_id][1][0] = e.fate.error
+            if debug:
+                log_outcome(e.dispatch_id, e.message, e.fate)
+        if not self._entries or time.monotonic() - self._summary_at >= SUMMARY_SECONDS:
+            self._log_summary()
+
+    def _log_summary(self) -> None:
+        summary, self._summary = self._summary, {}
+        self._summary_at = time.monotonic()
+        for dispatch_id, (counts, (error,)) in summary.items():
+            log.info("dispatch=%s results: %s%s", dispatch_id,
+                     " ".join(f"{kind}={counts[kind]}" for kind in Result if counts[kind]),
+                     f"; last error: {error}" if error else "")
+
+
+def _done(waiters: list[asyncio.Future]) -> None:
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_result(None)
+
+
+_VERBS = {
+    Result.SENT: "sent",
+    Result.RETRY: "transient failure, retry at {next}",
+    Result.REFUSED: "refused by the gateway",
+    Result.FAILED: "failed",
+    Result.RELEASE: "not sent ({why}), back to the queue for {next}",
+    Result.TIMEOUT: "timeout: the end came before the request",
+    Result.CANCEL: "cancelled before the request",
+}
+
+
+def log_outcome(dispatch_id, message: Claimed, outcome: Fate) -> None:
+    prefix = about(dispatch_id, message.id, message.client_id)
+    if outcome.attempted:
+        verb = _VERBS[outcome.kind].format(next=hms(outcome.next_attempt_at), why="")
+        log.debug("%s attempt=%d %s http=%s %sms%s", prefix, message.attempts + 1, verb,
+                  outcome.http_status if outcome.http_status is not None else "-",
+                  outcome.latency_ms if outcome.latency_ms is not None else "-",
+                  f" error={outcome.error}" if outcome.error else "")
+    else:
+        why = "dispatch paused or consumer stopping" if outcome.kind == Result.RELEASE else ""
+        log.debug("%s %s", prefix, _VERBS[outcome.kind].format(next=hms(outcome.next_attempt_at), why=why))
+
+
+def hms(moment) -> str:
+    return moment.strftime("%H:%M:%S.%f")[:-3] + "Z" if moment else "-"
