@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -116,6 +117,10 @@ class ConsumerProcess:
         if not self._log.closed:
             self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def sent(self) -> int:
+        """Messages its log says it sent (the summary line of each write counts them)."""
+        return sum(int(n) for n in re.findall(r" results: sent=(\d+)", self.log()))
 
     def terminate(self, timeout: float = 30.0) -> int:
         """SIGTERM and wait: the exit code."""

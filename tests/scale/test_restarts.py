@@ -37,10 +37,6 @@ def redis_server():
     server.stop()
 
 
-def sent_lines(consumer) -> int:
-    return consumer.log().count(" sent http=")
-
-
 def in_flight() -> set[str]:
     return {str(m.id) for m in Message.select(Message.id).where(Message.status == "sending")}
 
@@ -50,7 +46,7 @@ def ride_out(stack, consumers, restart, clients: int) -> dict:
     """Restart a server mid-dispatch; what the emulator and the consumers did about it."""
     d = stack.dispatch(lasts=300)
     wait_for(lambda: stack.emulator.stats()["accepted"] >= clients // 4, timeout=30, what="a fair part sent")
-    lines = [sent_lines(c) for c in consumers]
+    lines = [c.sent() for c in consumers]
     restart()
     back = time.monotonic()
     try:
@@ -64,7 +60,7 @@ def ride_out(stack, consumers, restart, clients: int) -> dict:
     stack.wait_status(d.id, "finished", timeout=60)
     stats = stack.emulator.stats()
     return {"dispatch": d, "stats": stats, "resumed": resumed,
-            "sent_after": [sent_lines(c) - n for c, n in zip(consumers, lines)]}
+            "sent_after": [c.sent() - n for c, n in zip(consumers, lines)]}
 
 
 def test_a_postgresql_restart_under_three_consumers_loses_nothing_and_sending_resumes(stack, postgres_server):
