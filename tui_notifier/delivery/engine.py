@@ -129,7 +129,7 @@ class Engine:
         """Stop starting requests, let those in flight finish, close the sessions."""
         self.stop_requests()
         self.sender.close(grace=max(self._stop_deadline - time.monotonic(), 0.1))
-        self.recorder.stop(timeout=max(self._stop_deadline - time.monotonic(), 0.1) + 1)
+        self.recorder.stop(timeout=max(self._stop_deadline - time.monotonic(), 0.0) + 0.5)
 
     # ------------------------------------------------------------ dispatches
 

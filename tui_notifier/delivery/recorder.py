@@ -74,7 +74,7 @@ class Recorder:
         self._thread.join(timeout)
         if self._thread.is_alive():
             self._abandon = True
-            self._thread.join(3)
+            self._thread.join(1)
 
     def _run(self) -> None:
         try:
