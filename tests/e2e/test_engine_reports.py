@@ -1,6 +1,10 @@
 """hyber: sends, then delivery reports polled to a final status, each change kept."""
 from __future__ import annotations
 
+import statistics
+
+import peewee as pw
+
 from harness import add_clients, wait_for
 from tui_notifier.models import DeliveryReport, Message
 
@@ -28,3 +32,45 @@ def test_delivery_reports_reach_a_final_status_with_their_history(stack):
     assert stack.wait_status(d.id, "finished", timeout=5)
     consumer.terminate()
     assert "hyber-pw-77" not in consumer.log()
+
+
+def test_counts_move_while_sending_and_reports_land_within_a_second_of_being_due(stack):
+    """Thousands of messages through a standalone consumer: the sent count is seen growing in
+    small steps rather than a batch at a time, and delivery reports are polled and recorded
+    while sending still goes on, within about a second of being due, not behind the sends."""
+    total, batch, poll_every = 4000, 256, 0.5
+    stack.start_emulator("--latency-ms", "40", "--dr-delay", "0.3")
+    stack.configure(gateway={"kind": "hyber", "dr_url": stack.emulator.url, "client_id": "acme",
+                             "dr_poll_interval": poll_every, "timeout": 5},
+                    sending={"concurrency": 32, "batch_size": batch, "lease_seconds": 30},
+                    consumer={"workers": 2, "tick_seconds": 2})
+    add_clients(total)
+    stack.consumer()
+    d = stack.dispatch()
+    seen = []
+
+    def all_final():
+        got = stack.counts(d.id)
+        seen.append(got)
+        return got.get("delivered", 0) + got.get("failed", 0) == total
+
+    wait_for(all_final, timeout=120, interval=0.05, what="every report final")
+
+    sent_steps, delivered_while_sending, last_sent, last_delivered = [], 0, 0, 0
+    for got in seen:
+        sent = got.get("sent", 0) + got.get("delivered", 0) + got.get("failed", 0)
+        if sent > last_sent:
+            sent_steps.append(sent - last_sent)
+        sending = got.get("created", 0) + got.get("sending", 0)
+        if sending and got.get("delivered", 0) > last_delivered:
+            delivered_while_sending += 1
+        last_sent, last_delivered = sent, got.get("delivered", 0)
+    assert delivered_while_sending >= 3, seen
+    assert len(sent_steps) > 2 * total / batch and statistics.median(sent_steps) < batch / 4, sent_steps
+
+    final_at = (Message.select(Message.sent_at, pw.fn.MAX(DeliveryReport.received_at))
+                .join(DeliveryReport, on=(DeliveryReport.message == Message.id))
+                .group_by(Message.id).tuples())
+    lags = sorted((received - sent).total_seconds() - poll_every for sent, received in final_at)
+    assert len(lags) == total
+    assert statistics.median(lags) < 1.0, f"median {statistics.median(lags):.2f} s, p95 {lags[int(total * .95)]:.2f} s"

@@ -5,6 +5,8 @@ what is in flight and exit") or embedded in the dashboard (threads only, no sign
 touched, a stop that waits at most `gateway.timeout + 5` seconds). The periodic sweep runs
 on a thread of its own every `consumer.tick_seconds` (a lease makes it run once per period
 however many consumers share the queue); Huey's own periodic scheduler is not used.
+Delivery reports are polled on another thread of their own, as soon as they are due, with
+request slots of their own: never queued behind the send tasks nor their requests.
 
 What the faces use of the engine: `connect` (from `delivery.queue`) to wake it,
 `EmbeddedConsumer` to run it in-process, `consumer_state` to tell whether one is alive.
@@ -20,7 +22,8 @@ from huey.consumer import Consumer as HueyConsumer
 from huey.consumer import Worker as HueyWorker
 
 from tui_notifier.db import database, describe, open_database
-from tui_notifier.delivery.engine import CONSUMER_STALE_SECONDS, HEARTBEAT_SECONDS, HOST, Engine
+from tui_notifier.delivery.engine import (CONSUMER_STALE_SECONDS, HEARTBEAT_SECONDS, HOST, REPORT_IDLE_SECONDS,
+                                          Engine)
 from tui_notifier.delivery.queue import Queue, connect, queue_identity
 from tui_notifier.delivery.store import leases
 
@@ -170,6 +173,7 @@ class Consumer:
         self.queue: Queue | None = None
         self.huey_workers: _Workers | None = None
         self.ticker: _Loop | None = None
+        self.poller: _Loop | None = None
         self._stopped = False
 
     def _build(self) -> None:
@@ -185,24 +189,34 @@ class Consumer:
         )
         if self.config.consumer.periodic:
             self.ticker = _Loop("tick", max(self.config.consumer.tick_seconds, 0.5), self.queue.tick)
+        if self.engine.gateway.has_reports:
+            self.poller = _Loop("reports", REPORT_IDLE_SECONDS, self._poll_reports)
         s = self.config.sending
         log.info("consumer %s (%s) on queue %s, database %s; gateway %s; %d workers, "
                  "concurrency %d, batch %d, rate limit %s", owner, self.kind, self.identity,
                  describe(self.config.database_url), self.engine.gateway.describe(), self.workers,
                  s.concurrency, s.batch_size, f"{s.rate_limit:g}/s" if s.rate_limit else "none")
 
+    def _poll_reports(self) -> None:
+        """Every delivery report due now, a batch after another, then a rest."""
+        while self.engine.poll_reports() >= self.config.sending.batch_size:
+            pass
+
+    def _loops(self) -> list[_Loop]:
+        return [loop for loop in (self.ticker, self.poller) if loop is not None]
+
     def start(self) -> None:
         """Start in threads and return (the embedded consumer)."""
         self._build()
         self.huey_workers.start()
-        if self.ticker is not None:
-            self.ticker.start()
+        for loop in self._loops():
+            loop.start()
 
     def run(self) -> None:
         """Run in the foreground until SIGTERM or SIGINT, then stop gracefully."""
         self._build()
-        if self.ticker is not None:
-            self.ticker.start()
+        for loop in self._loops():
+            loop.start()
         try:
             self.huey_workers.run()
         finally:
@@ -217,8 +231,10 @@ class Consumer:
         if self._stopped:
             return
         self._stopped = True
-        if self.ticker is not None:
-            self.ticker.stop()
+        if self.engine is not None:
+            self.engine.stop_requests()
+        for loop in self._loops():
+            loop.stop()
         if self.engine is not None:
             self.engine.close()
         self.heartbeat.stop()

@@ -56,7 +56,8 @@ REFRESH_SECONDS = 0.1
 HEARTBEAT_SECONDS = 1.0
 CONSUMER_STALE_SECONDS = 5.0
 TICK_LEASE = "tick"
-REPORTS_LEASE = "reports"
+REPORT_IDLE_SECONDS = 0.2
+"""How long the report poller rests when no poll is due: a report is polled this soon after it is due."""
 HOST = socket.gethostname()
 
 
@@ -76,13 +77,17 @@ def live_consumers(now: _dt.datetime | None = None) -> set[int]:
             if c.host != HOST or _pid_alive(c.pid)}
 
 
+def report_concurrency(concurrency: int) -> int:
+    """Delivery-report polls in flight at once besides the sends: a quarter of them, at least 4."""
+    return max(4, concurrency // 4)
+
+
 @dataclass
 class TickReport:
     """What a periodic tick found for the queue to act on."""
 
     ran: bool = False
     wake: list = field(default_factory=list)
-    poll_reports: bool = False
     mail_summary: bool = False
     test_sends: bool = False
 
@@ -93,9 +98,13 @@ class Engine:
         self.config = config
         self.sending = config.sending
         concurrency = max(1, self.sending.concurrency)
-        self.gateway = gateway or make_gateway(config.gateway, concurrency)
+        polls = report_concurrency(concurrency)
+        self.gateway = gateway or make_gateway(config.gateway, concurrency + polls)
         self.sender = Sender(concurrency, on_close=self.gateway.close)
         self.recorder = Recorder(self)
+        self.report_slots = asyncio.Semaphore(polls)
+        """Held by each delivery-report poll on the wire: a pool of their own, so polls never
+        queue behind the sends holding `sender.slots`."""
         self.owner = owner
         self.clock = clock
         self.stopping = threading.Event()
@@ -251,20 +260,17 @@ class Engine:
 
     # ------------------------------------------------------------ delivery reports
 
-    def poll_reports(self, on_more: Callable[[], None] | None = None) -> int:
-        """Poll one batch of sent messages whose delivery report is due."""
+    def poll_reports(self) -> int:
+        """Poll one batch of sent messages whose delivery report is due (the consumer's report
+        poller calls it on a thread of its own, never behind the send tasks)."""
         if not self.gateway.has_reports or self.stopping.is_set():
             return 0
-        lease = self.sending.lease_seconds
-        leases.hold(REPORTS_LEASE, self.owner, lease, self.clock())
-        due = reports.claim_reports(self.sending.batch_size, lease, now=self.clock())
-        full = len(due) >= self.sending.batch_size
-        if full and on_more is not None:
-            on_more()
+        now = self.clock()
+        if not reports.reports_due(now):
+            return 0
+        due = reports.claim_reports(self.sending.batch_size, self.sending.lease_seconds, now=now)
         if due:
             _ReportBatch(self, due).run()
-        if not full:
-            leases.release(REPORTS_LEASE)
         return len(due)
 
     def report_outcome(self, due: reports.ReportDue, result: ReportResult) -> reports.ReportOutcome:
@@ -333,8 +339,6 @@ class Engine:
                     and leases.is_free(messages.pump_lease(dispatch_id), now, live)
                     and messages.has_claimable(dispatch_id, now)):
                 report.wake.append(dispatch_id)
-        report.poll_reports = (self.gateway.has_reports and leases.is_free(REPORTS_LEASE, now, live)
-                               and reports.reports_due(now))
         report.mail_summary = summary_due(self.config, now)
         report.test_sends = messages.waiting_test_sends()
         leases.forget_stale_consumers(3600, now)
@@ -572,7 +576,7 @@ class _ReportBatch(_Collector):
             if engine.stopping.is_set():
                 result = ReportResult(error="consumer stopping")
             else:
-                async with engine.sender.slots:
+                async with engine.report_slots:
                     result = await engine.gateway.fetch_report(item.message_id, item.provider_id)
         except Exception as exc:
             log.exception("%s report poll error", about(item.dispatch_id, item.message_id, item.client_id))

@@ -102,11 +102,6 @@ class Queue:
             if queued and not queued[0]:
                 leases.release(messages.pump_lease(dispatch_id))  # the tick takes the chain over
 
-        @huey.task(name="poll_reports")
-        @_retried_on_database_errors
-        def poll_reports():
-            run().poll_reports(on_more=lambda: _enqueue(poll_reports))
-
         @huey.task(name="send_test_sends")
         @_retried_on_database_errors
         def send_test_sends():
@@ -123,13 +118,13 @@ class Queue:
                 database.obj.close()
 
         self.start_dispatch, self.send_batch = start_dispatch, send_batch
-        self.poll_reports, self.daily_summary = poll_reports, daily_summary
+        self.daily_summary = daily_summary
         self.send_test_sends = send_test_sends
         self._engine = engine
 
     def tick(self) -> None:
         """The engine's periodic sweep, then a task for whatever it found due: dispatches with
-        nobody on them, delivery reports, the daily mail (a slow mail server never delays a tick)."""
+        nobody on them, test sends, the daily mail (a slow mail server never delays a tick)."""
         if self._engine is None:
             raise RuntimeError("no consumer runs in this process")
         report = self._engine.tick()
@@ -138,8 +133,6 @@ class Queue:
             report.wake = list(dict.fromkeys([*report.wake, *messages.running_dispatches()]))
         for dispatch_id in report.wake:
             self.send_batch(str(dispatch_id))
-        if report.poll_reports:
-            self.poll_reports()
         if report.mail_summary:
             self.daily_summary()
         if report.test_sends:
