@@ -189,9 +189,9 @@ def instrument() -> None:
 
     read_figures = reports_screen.read_figures
 
-    def timed_read(selected, now):
+    def timed_read(selected, now, previous=None):
         started = time.perf_counter()
-        figures = read_figures(selected, now)
+        figures = read_figures(selected, now, previous)
         PROBE.reads.append(time.perf_counter() - started)
         return figures
 

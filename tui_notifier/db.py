@@ -20,11 +20,11 @@ import peewee
 from playhouse.db_url import parse as parse_url
 from playhouse.pool import PooledPostgresqlDatabase
 
-from tui_notifier import models
-from tui_notifier.models import database
+from tui_notifier import counts, models
+from tui_notifier.models import database, is_sqlite
 
-__all__ = ["DatabaseError", "TRANSIENT_ERRORS", "close_database", "database", "describe", "open_database",
-           "persist"]
+__all__ = ["DatabaseError", "TRANSIENT_ERRORS", "close_database", "database", "describe", "is_sqlite",
+           "open_database", "persist"]
 
 log = logging.getLogger("tui_notifier.db")
 T = TypeVar("T")
@@ -107,10 +107,6 @@ def is_postgres(url: str) -> bool:
     return urlparse(url).scheme in ("postgres", "postgresql", "postgresext")
 
 
-def is_sqlite(db) -> bool:
-    return isinstance(db, peewee.SqliteDatabase)
-
-
 def make_database(url: str, pool: int = 0) -> peewee.Database:
     """A peewee database for a file path, `sqlite:///path` or `postgresql://...`.
 
@@ -148,7 +144,8 @@ def make_database(url: str, pool: int = 0) -> peewee.Database:
 
 def open_database(url: str, pool: int = 0) -> peewee.Database:
     """Bind the models to `url` and make any missing tables and columns (columns first, so the
-    indexes made on them find them). Safe to call again."""
+    indexes made on them find them); a database written before the status counters existed gets
+    them counted from its messages. Safe to call again."""
     real = make_database(url, pool)
     if database.obj is not None:
         database.obj.close()
@@ -159,6 +156,8 @@ def open_database(url: str, pool: int = 0) -> peewee.Database:
         add_missing_columns(real, [m for m in models.ALL_MODELS if m._meta.table_name in tables])
         real.create_tables(models.ALL_MODELS, safe=True)
         models.number_dispatches(real)
+        if models.Message._meta.table_name in tables and models.DispatchCount._meta.table_name not in tables:
+            counts.rebuild()
     except peewee.DatabaseError as exc:
         raise DatabaseError(f"cannot open database {describe(url)}: {exc}") from None
     return real

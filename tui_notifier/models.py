@@ -17,6 +17,10 @@ from tui_notifier.clock import UTC, utcnow
 database = pw.DatabaseProxy()
 """Every model's database, bound by `db.open_database` to the configured one."""
 
+
+def is_sqlite(db) -> bool:
+    return isinstance(db, pw.SqliteDatabase)
+
 MAX_TAG_LENGTH = 64
 
 
@@ -230,6 +234,22 @@ class Message(BaseModel):
         )
 
 
+class DispatchCount(BaseModel):
+    """How many messages of a dispatch have a status: changed in the same transaction as every
+    status change of a message (`core.counts`), so reports cost O(dispatches), not O(messages)."""
+
+    dispatch = pw.ForeignKeyField(Dispatch, on_delete="CASCADE", index=False)
+    status = pw.CharField(max_length=16)
+    count = pw.BigIntegerField(default=0)
+    changed_at = pw.BigIntegerField(default=0, index=True)
+    """When the count last changed, in epoch milliseconds by the database's own clock, so a
+    reader asks for what changed since its last read whichever machine wrote it."""
+
+    class Meta:
+        table_name = "dispatch_count"
+        primary_key = pw.CompositeKey("dispatch", "status")
+
+
 class SendOutcome(StrEnum):
     """What one request to a gateway came to: the gateways say it, an Attempt row keeps it."""
 
@@ -313,8 +333,8 @@ class ConsumerHeartbeat(BaseModel):
     seen_at = UTCTimestampField(default=utcnow)
 
 
-ALL_MODELS = [Client, StopEntry, Dispatch, DispatchRecipient, Message, TestSend, Attempt, DeliveryReport,
-              EngineLease, ConsumerHeartbeat]
+ALL_MODELS = [Client, StopEntry, Dispatch, DispatchRecipient, Message, DispatchCount, TestSend, Attempt,
+              DeliveryReport, EngineLease, ConsumerHeartbeat]
 
 
 class ApiToken(BaseModel):

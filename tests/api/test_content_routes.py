@@ -1,6 +1,7 @@
 """The stop list, clone and resend over HTTP, on the same core as every other face."""
 from __future__ import annotations
 
+from tui_notifier import counts
 from tui_notifier.core import clients, stoplist
 from tui_notifier.db import database
 from tui_notifier.models import Message
@@ -46,6 +47,7 @@ def test_a_resend_reaches_the_clients_whose_messages_failed(api):
         for number, status in enumerate(["sent", "failed"], start=1):
             client = clients.add_client(f"7900000000{number}")
             Message.create(dispatch=original["id"], client=client, phone=client.phone, status=status)
+    counts.rebuild()
 
     missing = api.post(f"/api/v1/dispatches/{original['id']}/resend/", {})
     resend = api.post(f"/api/v1/dispatches/{original['id']}/resend/", {**FUTURE, "status": "failed"})

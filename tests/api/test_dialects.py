@@ -5,6 +5,7 @@ import json
 
 from tests.api.seeds import (SEED002_CLIENT, SEED002_MAILING, SEED003_CLIENT, SEED003_CLIENT_PATCH,
                              SEED003_MAILING, SEED003_MAILING_PATCH)
+from tui_notifier import counts
 from tui_notifier.core import dispatches
 from tui_notifier.db import database
 from tui_notifier.models import Client, Message, MessageStatus
@@ -50,6 +51,7 @@ def test_seed002_statistics_over_all_mailings_and_one(api):
         for n, status in enumerate([MessageStatus.FAILED, MessageStatus.CREATED, MessageStatus.CREATED]):
             client = Client.create(phone=f"7900000000{n}", operator_code="900")
             Message.create(dispatch=dispatch, client=client, phone=client.phone, status=status)
+    counts.rebuild()
     every = api.get("/api/v1/mailings/").json()
     assert every == {"message_data": [{"status": "created", "count": 2}, {"status": "failed", "count": 1}],
                      "total_mailings": 2}

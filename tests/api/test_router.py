@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tui_notifier import counts
 from tui_notifier.api.dialects import wire
 from tui_notifier.core import clients, dispatches, lookups
 from tui_notifier.db import database
@@ -94,6 +95,7 @@ def test_messages_of_a_dispatch_and_one_message_with_its_history(api):
         message = Message.create(dispatch=made["id"], client=client, phone=client.phone,
                                  status=MessageStatus.FAILED, last_error="HTTP 400")
         Attempt.create(message=message, outcome="permanent", http_status=400, error="HTTP 400")
+    counts.rebuild()
     page = api.get(f"/api/v1/dispatches/{made['id']}/messages/?status=failed").json()
     assert page["count"] == 1 and page["results"][0]["id"] == message.id
     assert api.get(f"/api/v1/dispatches/{made['id']}/messages/?status=sent").json()["count"] == 0

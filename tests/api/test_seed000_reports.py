@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from tests.api.seeds import SEED000_ALL, SEED000_KEYS, SEED000_ONE
+from tui_notifier import counts
 from tui_notifier.core import dispatches
 from tui_notifier.db import database
 from tui_notifier.models import Client, Message, MessageStatus
@@ -23,6 +24,7 @@ def reported(db):
         for n, status in enumerate(statuses):
             client = Client.create(phone=f"7911000000{n}", operator_code="911", tag="javascript")
             Message.create(dispatch=dispatch, client=client, phone=client.phone, status=status)
+    counts.rebuild()
     return dispatch
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hostile import (HOSTILE_ERROR, HOSTILE_TAG, HOSTILE_TEXT, SHOWN_ERROR, SHOWN_TEXT,
                      raw_controls)
+from tui_notifier import counts
 from tui_notifier.clock import utcnow
 from tui_notifier.core.dispatches import create_dispatch
 from tui_notifier.db import database
@@ -36,6 +37,7 @@ def test_message_text_and_gateway_errors_are_printed_with_controls_written_out(c
         client = Client.create(phone="79001234567", operator_code="900")
         Message.create(dispatch=dispatch, client=client, phone=client.phone, status="failed",
                        attempts=1, last_error=HOSTILE_ERROR)
+    counts.rebuild()
     prefix = dispatch.id.hex[:8]
 
     shown = cli("dispatches", "show", prefix)

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from tui_notifier import counts
 from tui_notifier.clock import utcnow
 from tui_notifier.core.clients import add_client
 
@@ -199,6 +200,7 @@ def test_clone_and_resend_print_the_new_dispatch(cli, db):
         for number, status in enumerate(["sent", "failed", "timeout"], start=1):
             client = Client.create(phone=f"7900000000{number}", operator_code="900")
             Message.create(dispatch=original, client=client, phone=client.phone, status=status)
+    counts.rebuild()
 
     clone = cli("dispatches", "clone", str(original.id)[:8], "--json")
     resend = cli("dispatches", "resend", str(original.id), "--status", "failed", "--start", "2099-02-01T10:00",

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tui_notifier import counts
 from tui_notifier.core.clients import add_client
 from tui_notifier.core.dispatches import create_dispatch
 from tui_notifier.clock import utcnow
@@ -105,6 +106,7 @@ def test_a_dispatchs_messages_export_as_csv_with_status_and_error(cli, db):
                                                   ("failed", "x")], start=1):
             client = Client.create(phone=f"7911{number:07d}", operator_code="911")
             Message.create(dispatch=dispatch, client=client, phone=client.phone, status=status, last_error=error)
+    counts.rebuild()
 
     every = cli("report", str(dispatch.id), "--messages", "--format", "csv")
     failed = cli("report", str(dispatch.id)[:8], "--messages", "--status", "failed", "--format", "csv")

@@ -3,6 +3,7 @@ import datetime as dt
 
 import pytest
 
+from tui_notifier import counts
 from tui_notifier.clock import utcnow
 from tui_notifier.core.dispatches import create_dispatch
 from tui_notifier.db import database
@@ -26,12 +27,13 @@ def campaigns(db):
                 second: {"delivered": 1}}
     number = 0
     with database.atomic():
-        for dispatch, counts in statuses.items():
-            for status, n in counts.items():
+        for dispatch, by_status in statuses.items():
+            for status, n in by_status.items():
                 for _ in range(n):
                     number += 1
                     client = Client.create(phone=f"7911{number:07d}", operator_code="911")
                     Message.create(dispatch=dispatch, client=client, phone=client.phone, status=status)
+    counts.rebuild()
     return first, second, quiet
 
 
@@ -115,3 +117,21 @@ def test_the_report_of_an_unknown_dispatch_fails(cli, db):
     result = cli("report", "ffffffff-0000-0000-0000-000000000000")
     assert result.code == 1 and result.out == ""
     assert "not found" in result.reason
+
+
+def test_verify_says_the_counters_agree_and_names_those_that_do_not_until_repaired(cli, campaigns):
+    first = campaigns[0]
+    agreed = cli("report", "--verify")
+    assert agreed.code == 0 and "agree" in agreed.out
+    Message.update(status="failed").where(Message.dispatch == first.id, Message.status == "timeout").execute()
+
+    disagreed = cli("report", "--verify")
+    assert disagreed.code == 1 and "report --repair" in disagreed.reason
+    rows = [line.split() for line in disagreed.out.splitlines()[1:]]
+    assert rows == [[first.id.hex, "failed", "5", "11"], [first.id.hex, "timeout", "6", "0"]]
+
+    repaired = cli("report", "--repair")
+    assert repaired.code == 0 and "2 counters were wrong" in repaired.out
+    assert cli("report", "--verify").code == 0
+    assert cli("report", str(first.id), "--json").json()["counts"]["failed"] == 11
+    assert counts.verify() == []

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from tui_notifier import counts
 from tui_notifier.core import dispatches
 from tui_notifier.db import database
 from tui_notifier.models import Client, Message
@@ -37,14 +38,15 @@ def give_messages(db):
     """Give a dispatch messages in the given statuses (`sent=3, failed=1`), each to a new client."""
     numbers = itertools.count(1)
 
-    def give(dispatch, **counts) -> list[Message]:
+    def give(dispatch, **statuses) -> list[Message]:
         made = []
         with database.atomic():
-            for status, n in counts.items():
+            for status, n in statuses.items():
                 for _ in range(n):
                     phone = f"7999{next(numbers):07d}"
                     client = Client.create(phone=phone, operator_code="999")
                     made.append(Message.create(dispatch=dispatch, client=client, phone=phone, status=status))
+        counts.rebuild()
         return made
 
     return give

@@ -4,9 +4,11 @@ import datetime as dt
 import pytest
 
 from tui_notifier.core.errors import NotFound
+from tui_notifier.core import dispatches
 from tui_notifier.core.reports import (
-    all_reports, count_messages, dispatch_messages, dispatch_report, message_history, top_errors,
+    all_reports, count_messages, dispatch_messages, dispatch_report, message_history, refreshed_reports, top_errors,
 )
+from tui_notifier.delivery.store import messages as store
 from tui_notifier.models import Attempt, DeliveryReport, Message, MessageStatus
 
 SEED_KEYS = ("id", "start_datetime", "end_datetime", "message_text", "filter_mobile_operator_code__code",
@@ -157,3 +159,31 @@ def test_send_rates_count_each_dispatchs_sends_per_second_of_the_last_minute(new
     assert rates[quiet.id] == [0] * 60
     assert sends_per_second(str(first.id), now, 60) == rates[first.id]
     assert sends_per_second_of([], now) == {}
+
+
+
+def _shown(found) -> list:
+    return [(r.dispatch.id, r.dispatch.status, r.counts) for r in found]
+
+
+def test_a_refresh_reads_what_changed_and_ends_up_with_what_a_full_read_gives(new_dispatch, give_messages, now):
+    quiet, busy = new_dispatch(), new_dispatch(start=now + dt.timedelta(minutes=1))
+    give_messages(quiet, delivered=2)
+    store.fan_out(busy.id, now=now + dt.timedelta(minutes=30))
+    first = refreshed_reports()
+    assert _shown(first.reports) == _shown(all_reports()) and first.changed == {quiet.id.hex, busy.id.hex}
+
+    steady = refreshed_reports(first)
+    assert _shown(steady.reports) == _shown(all_reports())
+
+    dispatches.pause_dispatch(quiet.id, now=now)
+    store.claim(busy.id, 1, lease_seconds=10, owner=1, now=now + dt.timedelta(minutes=30))
+    third = new_dispatch(text="Third")
+    changed = refreshed_reports(steady)
+    assert _shown(changed.reports) == _shown(all_reports())
+    assert dispatch_report(busy.id).counts == {"created": 1, "sending": 1}
+    assert {quiet.id.hex, busy.id.hex, third.id.hex} <= changed.changed
+
+    dispatches.delete_dispatch(busy.id)
+    after_delete = refreshed_reports(changed)
+    assert _shown(after_delete.reports) == _shown(all_reports()) and len(after_delete.reports) == 2

@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 
 from servers import free_port
+from tui_notifier import counts
 from tui_notifier.clock import UTC
 from tui_notifier.config import ConfigError, parse_config
 from tui_notifier.core import clients, dispatches
@@ -31,6 +32,7 @@ def _a_day_of_sending():
         {"dispatch": d.id, "client": 2, "phone": "79011234567", "status": MessageStatus.FAILED,
          "last_error": "HTTP 400: [bad] number"},
     ]).execute()
+    counts.rebuild()
     return d
 
 

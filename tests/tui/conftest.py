@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from tui_notifier import counts
 from tui_notifier.config import Config
 from tui_notifier.db import close_database, database, open_database
 from tui_notifier.models import Attempt, Client, DeliveryReport, Dispatch, Message
@@ -115,5 +116,6 @@ def seed_reports() -> dict[str, Dispatch]:
         DeliveryReport.create(message=first, status=2, substatus=23, provider_status=0, channel="sms",
                               parts_total=1, parts_delivered=1, reported_at=NOW - 40 * dt.timedelta(seconds=1),
                               received_at=NOW - 30 * dt.timedelta(seconds=1), raw='{"status": 2}')
+    counts.rebuild()
     return {"running": running, "finished": finished, "scheduled": scheduled, "paused": paused,
             "first_delivered": first}

@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Input, Select, TextArea
 from hostile import (HOSTILE_ERROR, HOSTILE_TAG, HOSTILE_TEXT, SHOWN_ERROR, SHOWN_TAG, SHOWN_TEXT,
                      raw_controls)
 from tests.tui.conftest import NOW, dispatch_uuid, make_app, settle
+from tui_notifier import counts
 from tui_notifier.db import database
 from tui_notifier.models import Attempt, Client, Dispatch, Message
 from tui_notifier.tui.screens.compose import ComposeScreen
@@ -34,6 +35,7 @@ def seed_hostile() -> tuple[Dispatch, Dispatch]:
                                  created_at=NOW - 10 * minute, last_error=HOSTILE_ERROR)
         Attempt.create(message=message, at=NOW - 5 * minute, outcome="permanent", http_status=500,
                        error=HOSTILE_ERROR, latency_ms=12)
+    counts.rebuild()
     return running, scheduled
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from textual.widgets import Input, Static
 
 from tests.tui.conftest import MARKUP_ERROR, NOW, make_app, seed_clients, settle
+from tui_notifier import counts
 from tui_notifier.core import stoplist
 from tui_notifier.db import database
 from tui_notifier.models import Dispatch, Message, StopEntry
@@ -56,6 +57,7 @@ async def test_a_stops_a_phone_cancels_its_unsent_messages_and_shows_a_bad_phone
         dispatch = Dispatch.create(start_at=NOW, end_at=NOW + dt.timedelta(hours=1), message_text="hi",
                                    status="running", created_at=NOW, updated_at=NOW)
         Message.create(dispatch=dispatch, client=client, phone=client.phone, status="created", created_at=NOW)
+    counts.rebuild()
     app = make_app(tui_config)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_stoplist(pilot)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from textual.widgets import Button, DataTable, Input, ProgressBar, TextArea
 
 from tests.tui.conftest import make_app, seed_clients, seed_reports, settle
+from tui_notifier import counts
 from tui_notifier.core.clients import get_client
 from tui_notifier.core.dispatches import list_dispatches
 from tui_notifier.tui.screens.client_form import ClientFormScreen
@@ -200,6 +201,7 @@ async def test_a_dispatch_whose_window_is_closed_says_it_waits_for_it(tui_config
     for client in clients:
         Message.create(dispatch=night, client=client, phone=client.phone, timezone="UTC",
                        status="created", created_at=NOW - hour, next_attempt_at=NOW - hour)
+    counts.rebuild()
     app = make_app(tui_config)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("3")

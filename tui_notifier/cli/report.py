@@ -26,7 +26,26 @@ def register(subparsers) -> None:
                    help="with --messages: csv writes every message of the dispatch (no pages) for a spreadsheet")
     p.add_argument("--email", action="store_true",
                    help="mail the last day's summary now to report_email.to over SMTP")
+    p.add_argument("--verify", action="store_true",
+                   help="count the messages again and say whether the counters reports read agree (exit 1 if not)")
+    p.add_argument("--repair", action="store_true",
+                   help="count every dispatch's messages again into its counters")
     p.set_defaults(handler=run)
+
+
+def check_counts(repair: bool) -> int:
+    from tui_notifier.core import reports
+
+    if repair:
+        print(f"recounted: {reports.repair_counts()} counters were wrong")
+        return 0
+    wrong = reports.verify_counts()
+    if not wrong:
+        print("the counters agree with the messages")
+        return 0
+    print_table(["dispatch", "status", "counted", "messages"],
+                [[m.dispatch_id, m.status, m.counted, m.actual] for m in wrong])
+    raise Failure(f"{len(wrong)} counters disagree with the messages: run `tui-notifier report --repair`")
 
 
 def run(args, ctx) -> int:
@@ -44,6 +63,8 @@ def run(args, ctx) -> int:
             raise Failure(str(exc)) from None
         print(f"daily summary mailed to {', '.join(ctx.config.report_email.to)}")
         return 0
+    if args.verify or args.repair:
+        return check_counts(args.repair)
     if args.id is None:
         found = reports.all_reports()
         if args.json:

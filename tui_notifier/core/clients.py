@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import peewee as pw
 import pytz
 
+from tui_notifier import counts
 from tui_notifier.clock import utcnow
 from tui_notifier.core import audit
 from tui_notifier.core.errors import Conflict, NotFound, ValidationError, shown
@@ -273,12 +274,16 @@ def delete_client(client_id: int) -> None:
     """Remove a client and cancel its unsent messages; messages already sent keep their phone
     for the reports."""
     with database.atomic():
-        Message.update(status=MessageStatus.CANCELLED, last_error=DELETED_ERROR, next_attempt_at=None,
-                       updated_at=utcnow()) \
-            .where((Message.client == client_id) & (Message.status == MessageStatus.CREATED)).execute()
+        cancelled = (Message.update(status=MessageStatus.CANCELLED, last_error=DELETED_ERROR, next_attempt_at=None,
+                                    updated_at=utcnow())
+                     .where((Message.client == client_id) & (Message.status == MessageStatus.CREATED))
+                     .returning(Message.dispatch).tuples().execute())
+        tally = counts.Tally()
+        tally.moves([d for (d,) in cancelled], MessageStatus.CREATED, MessageStatus.CANCELLED)
         if Client.delete().where(Client.id == client_id).execute() == 0:
             raise NotFound(f"client {client_id} not found")
         audit.record("delete", "client", client_id)
+        tally.apply()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 import pytz
 from peewee import IntegrityError, fn
 
+from tui_notifier import counts
 from tui_notifier.clock import UTC, utcnow
 from tui_notifier.core import audit, stoplist, templates
 from tui_notifier.core.clients import clean_operator_code, clean_tag, clean_timezone
@@ -472,9 +473,12 @@ def _set_status(dispatch_id, status_for, change: str, reason: str = "",
         if new_status == DispatchStatus.CANCELLED:
             dispatch.finished_at = now
             Dispatch.update(finished_at=now).where(Dispatch.id == dispatch.id).execute()
-            Message.update(status=MessageStatus.CANCELLED, lease_until=None, updated_at=now).where(
+            cancelled = Message.update(status=MessageStatus.CANCELLED, lease_until=None, updated_at=now).where(
                 (Message.dispatch == dispatch.id) & (Message.status == MessageStatus.CREATED)
             ).execute()
+            tally = counts.Tally()
+            tally.move(dispatch.id, MessageStatus.CREATED, MessageStatus.CANCELLED, cancelled)
+            tally.apply()
     notify(dispatch, change)
     return dispatch
 
@@ -498,9 +502,13 @@ def cancel_dispatch(dispatch_id, now=None) -> Dispatch:
 
 
 def delete_dispatch(dispatch_id) -> None:
-    """Remove a dispatch with its messages and their history."""
+    """Remove a dispatch with its messages and their history, and its counters.
+
+    The messages go first: a consumer recording results for them holds them and then takes the
+    counters, which would otherwise be held by this delete's cascade from the dispatch."""
     with database.atomic():
         dispatch = get_dispatch(dispatch_id)
+        Message.delete().where(Message.dispatch == dispatch.id).execute()
         Dispatch.delete().where(Dispatch.id == dispatch.id).execute()
         audit.record("delete", "dispatch", dispatch.id)
     notify(dispatch, "deleted")

@@ -7,15 +7,18 @@ filter_tag__code, created, completed, error, timeout`) plus richer keys.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import peewee as pw
 
+from tui_notifier import counts
 from tui_notifier.clock import isoformat_z
+from tui_notifier.core import audit
 from tui_notifier.core.dispatches import get_dispatch
 from tui_notifier.core.errors import NotFound
 from tui_notifier.core.windows import open_zones, parse_window
+from tui_notifier.db import database
 from tui_notifier.models import (Attempt, DeliveryReport, Dispatch, DispatchStatus, Message, MessageStatus,
                                  to_millis)
 
@@ -24,6 +27,11 @@ from tui_notifier.models import (Attempt, DeliveryReport, Dispatch, DispatchStat
 class DispatchReport:
     dispatch: Dispatch
     counts: dict[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def key(self) -> str:
+        """The dispatch's UUID as 32 hex digits, as screens key their rows."""
+        return self.dispatch.id.hex
 
     @property
     def total(self) -> int:
@@ -66,23 +74,29 @@ class DispatchReport:
 
 
 def status_counts(dispatch_id=None) -> dict:
-    """{dispatch id: {status: count}} for every dispatch, or for one."""
-    query = Message.select(Message.dispatch, Message.status, pw.fn.COUNT(pw.SQL("*")).alias("n"))
-    if dispatch_id is not None:
-        query = query.where(Message.dispatch == dispatch_id)
-    counts: dict = defaultdict(dict)
-    for dispatch, status, n in query.group_by(Message.dispatch, Message.status).tuples():
-        counts[str(dispatch).replace("-", "")][status] = n
-    return counts
+    """{dispatch key (32 hex digits): {status: count}} for every dispatch, or for one, read
+    from the counters."""
+    return counts.read(dispatch_id)
+
+
+def verify_counts() -> list[counts.Mismatch]:
+    """Every counter that disagrees with a count of the messages themselves; empty when all agree."""
+    return counts.verify()
+
+
+def repair_counts() -> int:
+    """Count every dispatch's messages again into its counters (a database an older version or
+    an outside tool wrote); returns how many counters were wrong."""
+    with database.atomic():
+        wrong = counts.rebuild()
+        audit.record("repair", "counts", "", f"{wrong} counters were wrong")
+    return wrong
 
 
 def totals() -> tuple[dict, dict]:
     """Messages by status and dispatches by status over the whole database, every status
     present (zero when none), for dashboards and metrics."""
-    messages = dict.fromkeys(MessageStatus.ALL, 0)
-    for status, n in (Message.select(Message.status, pw.fn.COUNT(pw.SQL("*")))
-                      .group_by(Message.status).tuples()):
-        messages[status] = n
+    messages = counts.totals()
     dispatches = dict.fromkeys(DispatchStatus.ALL, 0)
     for status, n in (Dispatch.select(Dispatch.status, pw.fn.COUNT(pw.SQL("*")))
                       .group_by(Dispatch.status).tuples()):
@@ -90,19 +104,84 @@ def totals() -> tuple[dict, dict]:
     return messages, dispatches
 
 
-def _key(dispatch: Dispatch) -> str:
-    return dispatch.id.hex
+_STAMP = (Dispatch.id, Dispatch.status, Dispatch.updated_at, Dispatch.fanned_out_at, Dispatch.finished_at,
+          Dispatch.end_at, Dispatch.number, Dispatch.skipped_stoplist)
+"""The columns that tell whether a dispatch changed: every change of it moves one of them."""
+
+
+_known: tuple[object, dict] = (None, {})
+"""(the database, {key: (stamp, Dispatch)}) as `_dispatches` last read them in this process."""
+
+
+def _stamp_of(dispatch: Dispatch) -> tuple:
+    return tuple(column.db_value(getattr(dispatch, column.name)) for column in _STAMP[1:])
+
+
+def _dispatches() -> list[tuple[str, tuple, Dispatch]]:
+    """Every dispatch with its key and stamp, latest start first. A dispatch whose stamp has not changed
+    since this process last read it is the object read then (shared: read only), as making
+    one from its row costs many times what reading the row does."""
+    global _known
+    known = _known[1] if _known[0] is database.obj else {}
+    stamps = {counts.key_of(row[0]): tuple(row[1:]) for row in database.execute(Dispatch.select(*_STAMP))}
+    stale = [uuid.UUID(key) for key, stamp in stamps.items() if known.get(key, (None, None))[1] != stamp]
+    fresh = {d.id.hex: (d.id.hex, _stamp_of(d), d) for d in Dispatch.select().where(Dispatch.id.in_(stale))} \
+        if stale else {}
+    held = {key: fresh.get(key) or known[key] for key in stamps if key in fresh or key in known}
+    _known = (database.obj, held)
+    return sorted(held.values(), key=lambda known: (known[2].start_at, known[2].created_at), reverse=True)
 
 
 def all_reports() -> list[DispatchReport]:
-    dispatches = list(Dispatch.select().order_by(Dispatch.start_at.desc(), Dispatch.created_at.desc()))
-    counts = status_counts()
-    return [DispatchReport(d, counts.get(_key(d), {})) for d in dispatches]
+    """Every dispatch's report, latest start first: O(dispatches), whatever the messages."""
+    dispatches = _dispatches()
+    counted = counts.read()
+    return [DispatchReport(d, counted.get(key, {})) for key, _stamp, d in dispatches]
+
+
+FULL_READ_MS = 30_000
+"""How often `refreshed_reports` reads every counter again, whatever it was told changed."""
+
+
+@dataclass
+class ReportSet:
+    """Every dispatch's report as one read found them, and what the next read needs to read
+    only what changed since."""
+
+    reports: list[DispatchReport]
+    read_at: int
+    """The database's clock when this read began (epoch ms)."""
+    full_at: int
+    """When every counter was last read."""
+    changed: set[str] = field(default_factory=set)
+    """Keys of the dispatches whose counts or state changed lately (since a little before the
+    read before: `counts.SETTLE_MS`), all of them after a full read."""
+    stamps: dict[str, tuple] = field(default_factory=dict, repr=False)
+
+
+def refreshed_reports(previous: ReportSet | None = None) -> ReportSet:
+    """`all_reports`, reading only the counters that changed since `previous` (every
+    `FULL_READ_MS` all of them again), and the dispatches whose state changed. For a screen
+    that shows them every second."""
+    full = previous is None or counts.database_now_ms() - previous.full_at >= FULL_READ_MS
+    read_at, changed_counts = counts.changed_since(None if full else previous.read_at - counts.SETTLE_MS)
+    held = {} if full else {r.dispatch.id.hex: r.counts for r in previous.reports}
+    old_stamps = {} if full else previous.stamps
+    reports, changed, stamps = [], set(), {}
+    for key, stamp, dispatch in _dispatches():
+        stamps[key] = stamp
+        figures = held.get(key, {}) if key in held or full else counts.read(key).get(key, {})
+        if key in changed_counts:
+            figures = {status: n for status, n in {**figures, **changed_counts[key]}.items() if n}
+        if key in changed_counts or old_stamps.get(key) != stamp:
+            changed.add(key)
+        reports.append(DispatchReport(dispatch, figures))
+    return ReportSet(reports, read_at, read_at if full else previous.full_at, changed, stamps)
 
 
 def dispatch_report(dispatch_id) -> DispatchReport:
     dispatch = get_dispatch(dispatch_id)
-    return DispatchReport(dispatch, status_counts(dispatch.id).get(_key(dispatch), {}))
+    return DispatchReport(dispatch, status_counts(dispatch.id).get(dispatch.id.hex, {}))
 
 
 def dispatch_messages(dispatch_id, status: str | None = None, limit: int = 50, offset: int = 0,
@@ -123,10 +202,9 @@ def dispatch_messages(dispatch_id, status: str | None = None, limit: int = 50, o
 
 
 def count_messages(dispatch_id, status: str | None = None) -> int:
-    query = Message.select().where(Message.dispatch == dispatch_id)
-    if status:
-        query = query.where(Message.status == status)
-    return query.count()
+    """How many messages a dispatch has (with `status`), from its counters."""
+    found = counts.read(dispatch_id).get(counts.key_of(dispatch_id), {})
+    return found.get(status, 0) if status else sum(found.values())
 
 
 def top_errors(dispatch_id, limit: int = 5) -> list[tuple[str, int]]:

@@ -10,6 +10,7 @@ import csv
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from tui_notifier import counts
 from tui_notifier.clock import utcnow
 from tui_notifier.core import audit
 from tui_notifier.core.errors import ValidationError
@@ -60,6 +61,7 @@ def add_phones(phones: Iterable, reason: str = "", now=None) -> StopResult:
 
 def _add(entries: list[tuple[str, str]], now) -> StopResult:
     result = StopResult()
+    tally = counts.Tally()
     with database.atomic():
         for start in range(0, len(entries), CHUNK):
             chunk = entries[start:start + CHUNK]
@@ -71,19 +73,23 @@ def _add(entries: list[tuple[str, str]], now) -> StopResult:
                     .on_conflict_ignore().execute()
             result.added += len(fresh)
             result.already += len(chunk) - len(fresh)
-            result.cancelled += cancel_unsent(phones, STOPPED_ERROR, now)
+            result.cancelled += cancel_unsent(phones, STOPPED_ERROR, now, tally)
+        tally.apply()
         if result.added:
             audit.record("add", "stoplist", entries[0][0] if len(entries) == 1 else "",
                          f"{result.added} phones stopped, {result.cancelled} messages cancelled")
     return result
 
 
-def cancel_unsent(phones: list[str], reason: str, now=None) -> int:
-    """Cancel the messages to `phones` that no request has taken yet; return how many."""
-    return (Message.update(status=MessageStatus.CANCELLED, last_error=reason, updated_at=now or utcnow(),
-                           next_attempt_at=None)
-            .where(Message.phone.in_(phones) & (Message.status == MessageStatus.CREATED))
-            .execute())
+def cancel_unsent(phones: list[str], reason: str, now, tally: counts.Tally) -> int:
+    """Cancel the messages to `phones` that no request has taken yet; return how many. The
+    moves go to `tally`, which the caller applies when its transaction has nothing else to write."""
+    dispatches = [d for (d,) in Message.update(status=MessageStatus.CANCELLED, last_error=reason,
+                                               updated_at=now or utcnow(), next_attempt_at=None)
+                  .where(Message.phone.in_(phones) & (Message.status == MessageStatus.CREATED))
+                  .returning(Message.dispatch).tuples().execute()]
+    tally.moves(dispatches, MessageStatus.CREATED, MessageStatus.CANCELLED)
+    return len(dispatches)
 
 
 def remove_phones(phones: Iterable) -> int:

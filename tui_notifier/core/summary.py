@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 import pytz
 
+from tui_notifier import counts
 from tui_notifier.clock import utcnow
 from tui_notifier.models import Dispatch, Message, MessageStatus
 
@@ -65,17 +66,10 @@ def daily_summary(now: _dt.datetime | None = None, hours: int = 24) -> DailySumm
     ids = [d.id for d in active]
     per_dispatch: dict = {d.id: Counter() for d in active}
     if ids:
-        rows = (
-            Message.select(Message.dispatch, Message.status, pw.fn.COUNT(pw.SQL("*")))
-            .where(Message.dispatch.in_(ids))
-            .group_by(Message.dispatch, Message.status)
-            .tuples()
-        )
-        by_key = {d.id.hex: d.id for d in active}
-        for dispatch_id, status, n in rows:
-            key = by_key[str(dispatch_id).replace("-", "")]
-            per_dispatch[key][status] += n
-            summary.counts[status] += n
+        counted = counts.read()
+        for d in active:
+            per_dispatch[d.id].update(counted.get(d.id.hex, {}))
+            summary.counts.update(counted.get(d.id.hex, {}))
         errors = (
             Message.select(Message.last_error, pw.fn.COUNT(pw.SQL("*")).alias("n"))
             .where(Message.dispatch.in_(ids) & (Message.last_error != ""))

@@ -9,8 +9,8 @@ write itself at thousands of rows a second.
 Claims are `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING`; on SQLite the write
 transaction is `BEGIN IMMEDIATE` (see db.py), on PostgreSQL the inner select takes
 `FOR UPDATE SKIP LOCKED`, so concurrent consumers never claim one row twice. Every status
-change of a message happens in a transaction of this module, so per-dispatch counts could be
-kept in the same transactions.
+change a transaction here makes goes to the per-dispatch counters (`counts`) in that same
+transaction, last.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
+from tui_notifier import counts
 from tui_notifier.core import stoplist, templates
 from tui_notifier.core.dispatches import audience_of, stopped_in_audience
 from tui_notifier.core.windows import Window, open_zones, parse_window
@@ -148,6 +149,9 @@ def fan_out(dispatch_id, now: _dt.datetime | None = None) -> FanOut:
         if created == 0:
             fields.update(status=DispatchStatus.FINISHED, finished_at=now)
         Dispatch.update(**fields).where(Dispatch.id == d.id).execute()
+        tally = counts.Tally()
+        tally.add(d.id, MessageStatus.CREATED, created)
+        tally.apply()
     return FanOut(created=created, started=True, finished=created == 0)
 
 
@@ -219,6 +223,9 @@ def claim(dispatch_id, limit: int, lease_seconds: float, owner: int | None,
         if rows:
             rows = _personalised(state.text, rows)
             leases.hold(pump_lease(dispatch_id), owner, lease_seconds, now)
+            tally = counts.Tally()
+            tally.move(state.id, MessageStatus.CREATED, MessageStatus.SENDING, len(rows))
+            tally.apply()
     return Claim(state, rows)
 
 
@@ -415,6 +422,7 @@ def _write_results(outcomes: list[Fate], now_ms: int) -> None:
         if attempt_outcome:
             attempts.append((o.message_id, to_millis(o.at), attempt_outcome, o.http_status,
                              o.error or "", o.latency_ms, o.message_id))
+    watch = counts.Watch([o.message_id for o in outcomes])
     cursor = database.obj.cursor()
     for kind, rows in by_kind.items():
         status, allowed, _ = _TRANSITIONS[kind]
@@ -433,6 +441,7 @@ def _write_results(outcomes: list[Fate], now_ms: int) -> None:
             f"SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS "
             f"(SELECT 1 FROM {Message._meta.table_name} WHERE id = ?)"
         ), attempts)
+    watch.apply()
 
 
 # ---------------------------------------------------------------- sweeps
@@ -491,23 +500,33 @@ def sweep_ended(now: _dt.datetime | None = None) -> Sweep:
         & (Dispatch.end_at <= now)))
     for d in ended:
         with database.atomic():
+            tally = counts.Tally()
             if d.fanned_out_at is None and d.start_at <= now:
-                _insert_messages(d, now)
+                tally.add(d.id, MessageStatus.CREATED, _insert_messages(d, now))
                 Dispatch.update(fanned_out_at=now).where(Dispatch.id == d.id).execute()
-            rows = (Message.update(status=MessageStatus.TIMEOUT, last_error=ENDED_ERROR,
-                                   lease_until=None, lease_owner=None, next_attempt_at=None,
-                                   updated_at=now)
-                    .where((Message.dispatch == d.id)
-                           & ((Message.status == MessageStatus.CREATED)
-                              | ((Message.status == MessageStatus.SENDING)
-                                 & (Message.lease_until <= now))))
-                    .returning(*_RETURN_IDS).tuples().execute())
-            result.timed_out.extend(_touched(rows))
+            result.timed_out.extend(_settle(d.id, MessageStatus.TIMEOUT, now, tally, last_error=ENDED_ERROR))
             if _nothing_left(d.id):
                 Dispatch.update(status=DispatchStatus.FINISHED, finished_at=now, updated_at=now).where(
                     Dispatch.id == d.id).execute()
                 result.finished.append(d.id)
+            tally.apply()
     return result
+
+
+def _settle(dispatch_id, status: str, now: _dt.datetime, tally: counts.Tally, **fields) -> list[Touched]:
+    """A dispatch's unsent messages (waiting, or claimed under a lease that ran out) become
+    `status`; one statement per status they leave, so the tally knows each move."""
+    touched = []
+    for old, condition in ((MessageStatus.CREATED, Message.status == MessageStatus.CREATED),
+                           (MessageStatus.SENDING, (Message.status == MessageStatus.SENDING)
+                            & (Message.lease_until <= now))):
+        rows = list(Message.update(status=status, lease_until=None, lease_owner=None, next_attempt_at=None,
+                                   updated_at=now, **fields)
+                    .where((Message.dispatch == as_uuid(dispatch_id)) & condition)
+                    .returning(*_RETURN_IDS).tuples().execute())
+        tally.move(dispatch_id, old, status, len(rows))
+        touched.extend(rows)
+    return _touched(touched)
 
 
 def settle_cancelled(dispatch_id, now: _dt.datetime | None = None) -> list[Touched]:
@@ -517,13 +536,10 @@ def settle_cancelled(dispatch_id, now: _dt.datetime | None = None) -> list[Touch
         if not Dispatch.select().where((Dispatch.id == as_uuid(dispatch_id))
                                        & (Dispatch.status == DispatchStatus.CANCELLED)).exists():
             return []
-        rows = (Message.update(status=MessageStatus.CANCELLED, lease_until=None, lease_owner=None,
-                               next_attempt_at=None, updated_at=now)
-                .where((Message.dispatch == as_uuid(dispatch_id))
-                       & ((Message.status == MessageStatus.CREATED)
-                          | ((Message.status == MessageStatus.SENDING) & (Message.lease_until <= now))))
-                .returning(*_RETURN_IDS).tuples().execute())
-        return _touched(rows)
+        tally = counts.Tally()
+        touched = _settle(dispatch_id, MessageStatus.CANCELLED, now, tally)
+        tally.apply()
+        return touched
 
 
 def recently_cancelled(now: _dt.datetime | None = None, within_seconds: float = 3600) -> list[uuid.UUID]:
@@ -540,10 +556,13 @@ def release_stale(live_owners, now: _dt.datetime | None = None) -> list[Touched]
     owners = sorted(set(live_owners))
     dead_owner = Message.lease_owner.is_null() | (Message.lease_owner.not_in(owners) if owners else True)
     with database.atomic():
-        rows = (Message.update(status=MessageStatus.CREATED, lease_until=None, lease_owner=None,
-                               updated_at=now)
-                .where((Message.status == MessageStatus.SENDING) & (stale | dead_owner))
-                .returning(*_RETURN_IDS).tuples().execute())
+        rows = list(Message.update(status=MessageStatus.CREATED, lease_until=None, lease_owner=None,
+                                   updated_at=now)
+                    .where((Message.status == MessageStatus.SENDING) & (stale | dead_owner))
+                    .returning(*_RETURN_IDS).tuples().execute())
+        tally = counts.Tally()
+        tally.moves([d for _m, d, _c in rows], MessageStatus.SENDING, MessageStatus.CREATED)
+        tally.apply()
         return _touched(rows)
 
 

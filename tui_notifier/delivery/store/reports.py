@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from tui_notifier import counts
 from tui_notifier.db import database
 from tui_notifier.delivery.store.common import as_uuid, is_postgres, now_or
 from tui_notifier.models import DeliveryReport, Message, MessageStatus
@@ -101,6 +102,7 @@ def record_reports(outcomes: list[ReportOutcome], now: _dt.datetime | None = Non
             rows = [r for r in rows if r["message"] in existing]
             if rows:
                 DeliveryReport.insert_many(rows).execute()
+        tally = counts.Tally()
         for o in outcomes:
             if o.final_status:
                 fields = {"status": o.final_status, "next_attempt_at": None, "updated_at": now}
@@ -108,9 +110,12 @@ def record_reports(outcomes: list[ReportOutcome], now: _dt.datetime | None = Non
                     fields["last_error"] = o.error
             else:
                 fields = {"next_attempt_at": o.next_poll_at}
-            (Message.update(**fields)
-             .where((Message.id == o.message_id) & (Message.status == MessageStatus.SENT))
-             .execute())
+            changed = list(Message.update(**fields)
+                           .where((Message.id == o.message_id) & (Message.status == MessageStatus.SENT))
+                           .returning(Message.dispatch).tuples().execute())
+            if o.final_status:
+                tally.moves([d for (d,) in changed], MessageStatus.SENT, o.final_status)
+        tally.apply()
 
 
 def reports_due(now: _dt.datetime | None = None) -> bool:
