@@ -9,7 +9,8 @@ import uuid
 
 import peewee as pw
 
-from tui_notifier.models import Client, Dispatch, Message, MessageStatus
+from tui_notifier import counts
+from tui_notifier.models import Client, Dispatch
 
 NAMESPACE = uuid.UUID("6f1b8a52-3c0e-5d7a-9a43-7d3c2b1e0f11")
 KINDS = ("operator_code", "tag", "message_status")
@@ -48,8 +49,7 @@ def tags() -> list[str]:
 
 def message_statuses() -> list[tuple[str, int]]:
     """Every message status with how many messages are in it now."""
-    counts = dict(Message.select(Message.status, pw.fn.COUNT(pw.SQL("*"))).group_by(Message.status).tuples())
-    return [(status, counts.get(status, 0)) for status in MessageStatus.ALL]
+    return list(counts.totals().items())
 
 
 _OPERATOR_CODES = {reference_id("operator_code", f"{n:03d}"): f"{n:03d}" for n in range(1000)}
