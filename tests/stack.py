@@ -64,10 +64,16 @@ class Stack:
         return self.config
 
     def consumer(self, name: str = "consumer", *options: str) -> ConsumerProcess:
-        process = ConsumerProcess(self.config_path, self.tmp / f"{name}.log", options=options)
-        self.consumers.append(process)
-        process.wait_ready()
-        return process
+        return self.several(name, options=options)[0]
+
+    def several(self, *names: str, options: tuple[str, ...] = ()) -> list[ConsumerProcess]:
+        """Consumers started at once (each takes a while to start), every one ready on return."""
+        processes = [ConsumerProcess(self.config_path, self.tmp / f"{name}.log", options=options)
+                     for name in names]
+        self.consumers.extend(processes)
+        for process in processes:
+            process.wait_ready()
+        return processes
 
     def dispatch(self, start_in: float = 0.0, lasts: float = 60.0, **kwargs) -> Dispatch:
         now = utcnow()

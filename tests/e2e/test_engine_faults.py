@@ -84,16 +84,16 @@ def test_sigterm_under_a_dripping_gateway_exits_within_the_timeout_and_records_e
 @pytest.mark.parametrize("status, form, least", [(429, "seconds", 2.0), (503, "date", 1.0)])
 def test_retry_after_is_the_next_attempt_of_the_message_and_holds_the_gateway(stack, status, form, least):
     """`least`: an HTTP date counts whole seconds, so "2 s from now" may be a little over 1 s."""
-    stack.start_emulator("--throttle-rate", "0.2", "--throttle-status", str(status), "--retry-after", "2",
+    stack.start_emulator("--throttle-rate", "0.25", "--throttle-status", str(status), "--retry-after", "2",
                          "--retry-after-format", form)
     stack.configure(sending={"concurrency": 4, "retry": {"max_delay": 5.0}})
-    add_clients(16)
+    add_clients(8)
     stack.consumer()
     d = stack.dispatch()
 
     stack.wait_status(d.id, "finished", timeout=60)
 
-    assert stack.counts(d.id) == {"sent": 16}
+    assert stack.counts(d.id) == {"sent": 8}
     attempts = stack.attempts(d.id)
     throttled = [a for a in attempts if a.http_status == status]
     assert throttled

@@ -85,7 +85,7 @@ def test_two_consumers_share_one_queue_and_send_each_message_once(stack):
 
 def test_a_full_disk_leaves_the_consumer_alive_and_retrying_until_there_is_room_again(stack):
     stack.configure(sending={"rate_limit": 100})
-    add_clients(400)
+    add_clients(250)
     consumer = stack.consumer()
     d = stack.dispatch()
     wait_for(lambda: stack.emulator.stats()["accepted"] >= 50, timeout=15, what="some sent")
@@ -97,9 +97,9 @@ def test_a_full_disk_leaves_the_consumer_alive_and_retrying_until_there_is_room_
 
     stack.wait_status(d.id, "finished", timeout=30)
     assert consumer.alive()
-    assert stack.counts(d.id) == {"sent": 400}
+    assert stack.counts(d.id) == {"sent": 250}
     stats = stack.emulator.stats()
-    assert stats["accepted"] == 400
+    assert stats["accepted"] == 250
     assert stats["repeats"] == {}  # the answers to the requests in flight were kept until written
     log = consumer.log()
     assert "written after" in log or "works again after" in log
@@ -107,7 +107,7 @@ def test_a_full_disk_leaves_the_consumer_alive_and_retrying_until_there_is_room_
 
 def test_sigterm_while_the_disk_is_full_still_exits_within_the_gateway_timeout_and_2_s(stack):
     stack.configure(sending={"rate_limit": 100})
-    add_clients(300)
+    add_clients(150)
     consumer = stack.consumer("stopped")
     d = stack.dispatch()
     wait_for(lambda: stack.emulator.stats()["accepted"] >= 30, timeout=15, what="some sent")
@@ -123,4 +123,4 @@ def test_sigterm_while_the_disk_is_full_still_exits_within_the_gateway_timeout_a
     stack.consumer("again")
     stack.wait_status(d.id, "finished", timeout=30)
     stats = stack.emulator.stats()
-    assert stats["accepted"] == 300 and set(stats["repeats"]) <= in_flight
+    assert stats["accepted"] == 150 and set(stats["repeats"]) <= in_flight

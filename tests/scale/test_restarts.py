@@ -65,14 +65,14 @@ def ride_out(stack, consumers, restart, clients: int) -> dict:
 
 def test_a_postgresql_restart_under_three_consumers_loses_nothing_and_sending_resumes(stack, postgres_server):
     stack.configure(sending={"rate_limit": 150, "lease_seconds": 30})
-    add_clients(2400)
-    consumers = [stack.consumer(f"c{i}") for i in range(3)]
+    add_clients(1500)
+    consumers = stack.several("c0", "c1", "c2")
 
-    got = ride_out(stack, consumers, lambda: postgres_server.restart(down_for=6), 2400)
+    got = ride_out(stack, consumers, lambda: postgres_server.restart(down_for=6), 1500)
 
     assert got["resumed"] < RESUME_SECONDS
-    assert stack.counts(got["dispatch"].id) == {"sent": 2400}
-    assert got["stats"]["accepted"] == 2400
+    assert stack.counts(got["dispatch"].id) == {"sent": 1500}
+    assert got["stats"]["accepted"] == 1500
     assert got["stats"]["repeats"] == {}  # the answers in flight were kept until written
     assert all(c.alive() for c in consumers)
     assert all(n > 0 for n in got["sent_after"]), got["sent_after"]
@@ -84,13 +84,13 @@ def test_a_postgresql_restart_under_three_consumers_loses_nothing_and_sending_re
 
 def test_a_redis_restart_that_empties_the_queue_under_two_consumers_resumes_sending(stack, redis_server):
     stack.configure(sending={"rate_limit": 150, "lease_seconds": 30})
-    add_clients(1600)
-    consumers = [stack.consumer(f"c{i}") for i in range(2)]
+    add_clients(1000)
+    consumers = stack.several("c0", "c1")
 
-    got = ride_out(stack, consumers, lambda: redis_server.restart(down_for=1), 1600)
+    got = ride_out(stack, consumers, lambda: redis_server.restart(down_for=1), 1000)
 
     assert got["resumed"] < RESUME_SECONDS
-    assert stack.counts(got["dispatch"].id) == {"sent": 1600}
-    assert got["stats"]["accepted"] == 1600 and got["stats"]["repeats"] == {}
+    assert stack.counts(got["dispatch"].id) == {"sent": 1000}
+    assert got["stats"]["accepted"] == 1000 and got["stats"]["repeats"] == {}
     assert all(c.alive() for c in consumers)
     assert all(n > 0 for n in got["sent_after"]), got["sent_after"]
