@@ -18,6 +18,21 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: about SQLite's own storage; not run on PostgreSQL")
 
 
+LONG_FIRST = ("tests/scale/", "tests/e2e/", "tests/core/test_loader_memory.py", "tests/tui/", "tests/delivery/")
+"""The areas whose tests take tens of seconds (real consumers, gateways, dashboards), longest first."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Hand the long tests out first. The workers take tests in this order a couple at a time
+    (`--maxschedchunk`), so the short ones fill in at the end and no long test starts last
+    while the other worker has nothing left to do."""
+    def rank(item) -> int:
+        path = item.nodeid
+        return next((at for at, prefix in enumerate(LONG_FIRST) if path.startswith(prefix)), len(LONG_FIRST))
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     try:
