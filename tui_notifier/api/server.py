@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from tui_notifier.api.app import ApiOptions, make_app
@@ -72,19 +73,34 @@ def serve(server, on_ready=None) -> None:
         shutdown(server)
 
 
-def shutdown(server) -> None:
-    from waitress import wasyncore
+def shutdown(server, timeout: float = 5.0) -> None:
+    """Stop `server` from its own loop's thread: the requests in flight are answered first,
+    then its sockets and wake-up pipe close.
 
+    The order matters: a worker finishing a request wakes the loop through the server's pipe.
+    Closed first, that pipe's descriptor numbers were free for the next file or socket the
+    process opened, and a late wake-up wrote into whatever held them then (another server's
+    pipe or connection, a database file). After the stop, a late wake-up goes nowhere."""
+    server.task_dispatcher.shutdown(timeout=timeout)
+    server.pull_trigger = _nowhere
     server.close()
-    server.task_dispatcher.shutdown(timeout=5)
     wasyncore.close_all(server._map)
 
 
+def _nowhere(*args) -> None:
+    """The wake-up of a stopped server."""
+
+
 def stop_running(server, thread, timeout: float = 10.0) -> None:
-    """Stop a server whose `run()` loops on `thread`: the loop itself closes everything, so no
-    socket is closed under its feet."""
-    try:
-        server.trigger.pull_trigger(lambda: shutdown(server))
-    except OSError:  # its wake-up pipe is already gone (closed under it): stop it from here
+    """Stop a server whose `run()` loops (or looped) on `thread`: the loop itself closes
+    everything, so no socket is closed under its feet. Stopping a stopped server does nothing."""
+    if server.pull_trigger is _nowhere:
+        return
+    if thread.is_alive():
+        try:
+            server.trigger.pull_trigger(lambda: shutdown(server))
+        except OSError:  # its pipe is closed: its loop is closing everything already
+            pass
+        thread.join(timeout)
+    else:
         shutdown(server)
-    thread.join(timeout)

@@ -1,0 +1,86 @@
+"""Stopping a waitress server in a process that runs several: what is in flight is answered,
+and nothing of the stopped server touches a descriptor after it is closed."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import falcon
+import pytest
+import requests
+
+from harness import wait_for
+from tui_notifier.api.app import ApiOptions
+from tui_notifier.api.server import make_server, stop_running
+
+
+class Slow:
+    """Answers once released, so a request can be held in flight while the server stops."""
+
+    def __init__(self):
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def on_get(self, req, resp):
+        self.entered.set()
+        self.release.wait(30)
+        resp.media = {"done": True}
+
+
+@pytest.fixture
+def slow_server():
+    slow = Slow()
+    app = falcon.App()
+    app.add_route("/slow", slow)
+    server = make_server("127.0.0.1", 0, 2, ApiOptions(auth=False), app=app)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield server, thread, slow
+    slow.release.set()
+    stop_running(server, thread)
+
+
+def test_a_request_in_flight_is_answered_before_the_server_closes_its_wake_up_pipe(slow_server, caplog):
+    server, thread, slow = slow_server
+    answers = []
+    client = threading.Thread(target=lambda: answers.append(
+        requests.get(f"http://127.0.0.1:{server.effective_port}/slow", timeout=30)))
+    client.start()
+    assert slow.entered.wait(10)
+
+    with caplog.at_level(logging.WARNING, logger="waitress"):
+        stopper = threading.Thread(target=stop_running, args=(server, thread))
+        stopper.start()
+        wait_for(lambda: server.task_dispatcher.stop_count, timeout=10, what="the stop to begin")
+        slow.release.set()
+        client.join(30)
+        stopper.join(30)
+
+    assert [(a.status_code, a.json()) for a in answers] == [(200, {"done": True})]
+    assert not thread.is_alive() and server.trigger._closed
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("waitress")] == []
+
+
+def test_a_late_wake_up_of_a_stopped_server_writes_nowhere_though_its_pipe_number_is_taken(slow_server):
+    server, thread, slow = slow_server
+    slow.release.set()
+    stop_running(server, thread)
+    old = server.trigger.trigger
+    pipes = []
+    try:
+        while not any(old in pipe for pipe in pipes) and len(pipes) < 100:
+            pipes.append(os.pipe())
+        assert any(old in pipe for pipe in pipes), "the stopped server's pipe number was not reused"
+        for r, _w in pipes:
+            os.set_blocking(r, False)
+
+        server.pull_trigger()
+
+        for r, _w in pipes:
+            with pytest.raises(BlockingIOError):
+                os.read(r, 1)
+    finally:
+        for pipe in pipes:
+            for fd in pipe:
+                os.close(fd)
