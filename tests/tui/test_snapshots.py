@@ -272,3 +272,17 @@ def test_resend_at_80x24(snap_compare, tui_config):
     assert snap_compare(make_app(tui_config), terminal_size=SMALL,
                         run_before=prepared(keys("2"), select_dispatch("#dispatches-table", seeded["running"].id.hex),
                                             keys("R")))
+
+
+def test_test_send_at_80x24(snap_compare, tui_config):
+    seeded = seed_reports()
+
+    async def send(pilot):
+        dialog = pilot.app.screen
+        dialog.query_one("#phone", Input).value = "+7 901 555-00-11"
+        dialog.query_one("#attributes", Input).value = "first_name=Анна"
+        await pilot.press("enter")
+
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("2"), select_dispatch("#dispatches-table", seeded["scheduled"].id.hex),
+                                            keys("o"), keys("f3"), send))

@@ -56,6 +56,8 @@ class NotifierApp(BackgroundReads, App):
     CSS_PATH = "app.tcss"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     """A short terminal (80×24) gets borderless, one-line form controls (see app.tcss)."""
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    """A narrow terminal (80 columns) gets buttons as wide as their labels, so a row of them fits."""
     TITLE = "tui-notifier"
     MODES = {"clients": ClientsScreen, "dispatches": DispatchesScreen, "reports": ReportsScreen,
              "audit": AuditScreen, "stoplist": StopListScreen}

@@ -6,7 +6,8 @@ parts each recipient gets (an attribute can switch a text to UCS-2) and the disp
 SMS count (what a provider bills) follow, read in a worker.
 
 A dispatch that has started opens read-only except its end, with pause, resume and cancel
-at hand.
+at hand. A saved dispatch offers a test send (F3) of its text to one phone; the latest test
+sends are listed apart from its counts.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
+from tui_notifier.core import testsend
 from tui_notifier.core.dispatches import (create_dispatch, dispatch_problems, get_dispatch, has_started,
                                           preview_audience, preview_text, update_dispatch)
 from tui_notifier.core.errors import NotFound, ValidationError
@@ -27,6 +29,7 @@ from tui_notifier.models import Dispatch, DispatchStatus
 from tui_notifier.tui.formatting import local_time, number, short_id
 from tui_notifier.tui.screens.confirm import ConfirmScreen
 from tui_notifier.tui.screens.dispatch_actions import DispatchActions, dispatch_label
+from tui_notifier.tui.screens.test_send import TestSendScreen, outcome_line
 from tui_notifier.tui.widgets.background import BackgroundReads
 from tui_notifier.tui.widgets.form import FieldErrors, form_field
 from tui_notifier.tui.widgets.header import NAV_BINDINGS, StatusHeader
@@ -35,6 +38,8 @@ from tui_notifier.tui.widgets.timezone import TimezoneInput
 
 LOCKED_FIELDS = ("start", "timezone", "operator_codes", "tags", "window", "sender")
 INPUTS = ("start", "end", "timezone", "operator_codes", "tags", "window", "sender")
+TEST_SENDS_SHOWN = 2
+"""The latest test sends listed under the title of an opened dispatch."""
 PREVIEW_DELAY = 0.3
 """Seconds of quiet typing before the preview is read again."""
 
@@ -46,6 +51,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         *NAV_BINDINGS,
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "back", "Back"),
+        Binding("f3", "test_send", "Test send"),
         Binding("f5", "pause", "Pause"),
         Binding("f6", "resume", "Resume"),
         Binding("f8", "cancel_dispatch", "Cancel dispatch"),
@@ -78,6 +84,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         with VerticalScroll(id="composer"):
             yield Label(literal(self._title()), id="composer-title", classes="dialog-title")
             yield Static(literal(self._status_line()), id="status-line")
+            yield Static(literal(""), id="test-sends")
             yield form_field(
                 "Message text",
                 TextArea(visible(d.message_text, keep_newlines=True) if d else "", id="text", soft_wrap=True, tab_behavior="focus",
@@ -111,6 +118,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
                     yield Button("Save end" if self.started else "Save", variant="primary", id="save")
                 yield Button("Back", id="back")
                 if self.dispatch is not None:
+                    yield Button("Test send", id="test_send")
                     yield Button("Pause", id="pause")
                     yield Button("Resume", id="resume")
                     yield Button("Cancel dispatch", variant="error", id="cancel_dispatch")
@@ -142,6 +150,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         self._count_audience()
         self._preview()
         if self.dispatch is not None:
+            self.refresh_dispatch()
             self.set_interval(1.0, self.refresh_dispatch)
         if self.closed:
             self.query_one("#back", Button).focus()
@@ -182,7 +191,7 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         self._refresh_buttons()
 
     def check_action(self, action: str, parameters) -> bool | None:
-        if action in ("pause", "resume", "cancel_dispatch") and self.dispatch is None:
+        if action in ("pause", "resume", "cancel_dispatch", "test_send") and self.dispatch is None:
             return False
         if action == "save":
             if self.closed:
@@ -347,20 +356,33 @@ class ComposeScreen(DispatchActions, BackgroundReads, FieldErrors, Screen[Dispat
         event.stop()
         getattr(self, f"action_{event.button.id}")()
 
+    def action_test_send(self) -> None:
+        """Send the saved text to one phone now, in a dialog that shows what became of it."""
+        if self.dispatch is not None:
+            self.app.push_screen(TestSendScreen(self.dispatch), lambda _none: self.refresh_dispatch())
+
     def refresh_dispatch(self) -> None:
-        """Read the dispatch again: its status moves while it sends."""
+        """Read the dispatch again (its status moves while it sends) and its latest test sends."""
         if self.dispatch is None:
             return
         dispatch_id = self.dispatch.id
 
         def fetch():
             try:
-                return get_dispatch(dispatch_id)
+                return get_dispatch(dispatch_id), testsend.list_test_sends(dispatch_id)[:TEST_SENDS_SHOWN]
             except NotFound:
-                return None
+                return None, []
 
-        def apply(dispatch):
+        def apply(result):
+            dispatch, tests = result
             if dispatch is not None and dispatch.status != self.dispatch.status:
                 self.dispatch_changed(dispatch, "refreshed")
+            self._show_test_sends(tests)
 
         self.read_in_background(fetch, apply, group="dispatch")
+
+    def _show_test_sends(self, tests: list) -> None:
+        lines = [outcome_line(test, self.app.consumer_state) for test in tests]
+        shown = self.query_one("#test-sends", Static)
+        shown.update(literal("\n".join(lines)))
+        shown.display = bool(lines)
