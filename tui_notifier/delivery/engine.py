@@ -464,6 +464,9 @@ class _Batch:
         self.dispatch_id = claim.dispatch.id
         self.state = claim.dispatch
         self.open_ids = {m.id for m in claim.messages}
+        """Claimed and not yet recorded: their leases are renewed."""
+        self.waiting = set(self.open_ids)
+        """Not yet requested: only their phones are looked up in the stop list."""
         self.phones = {m.id: m.phone for m in claim.messages}
         self.stopped: set[str] = set()
         self.last_refresh = self.last_renew = time.monotonic()
@@ -508,20 +511,29 @@ class _Batch:
         if blocker is not None:
             await self.record(message, engine.clock(), None, blocker)
             return
-        async with engine.sender.slots:  # held until the result is committed
+        slots = engine.sender.slots
+        await slots.acquire()
+        try:
             blocker = self.blocker(message)
+            if blocker is not None:
+                slots.release()
+                slots = None
+                await self.record(message, engine.clock(), None, blocker)
+                return
+            self.waiting.discard(message.id)
             at = engine.clock()
-            result = None
-            if blocker is None:
-                try:
-                    result = await engine.gateway.send(message.id, message.phone,
-                                                       message.text or self.state.text, self.state.sender)
-                    if result.retry_after is not None:
-                        engine.hold(result.retry_after)
-                except Exception as exc:  # a gateway bug must not lose the message
-                    log.exception("%s gateway error", about(self.dispatch_id, message.id, message.client_id))
-                    result = SendResult(SendOutcome.TRANSIENT, None, f"internal error: {exc!r}")
-            await self.record(message, at, result, blocker)
+            try:
+                result = await engine.gateway.send(message.id, message.phone,
+                                                   message.text or self.state.text, self.state.sender)
+                if result.retry_after is not None:
+                    engine.hold(result.retry_after)
+            except Exception as exc:  # a gateway bug must not lose the message
+                log.exception("%s gateway error", about(self.dispatch_id, message.id, message.client_id))
+                result = SendResult(SendOutcome.TRANSIENT, None, f"internal error: {exc!r}")
+            await self.record(message, at, result, None)  # the slot is held until the result is committed
+        finally:
+            if slots is not None:
+                slots.release()
 
     def record(self, message: messages.Claimed, at: _dt.datetime, result: SendResult | None,
                blocker: str | None) -> asyncio.Future:
@@ -532,6 +544,7 @@ class _Batch:
             self.engine.refusals.setdefault(self.dispatch_id, False)
             refusal = result
         self.open_ids.discard(message.id)
+        self.waiting.discard(message.id)
         waiter = asyncio.get_running_loop().create_future()
         self.engine.recorder.put(Entry(self.dispatch_id, message, fate, refusal, waiter))
         return waiter
@@ -550,7 +563,7 @@ class _Batch:
             self.last_refresh = now
             state = messages.dispatch_state(self.dispatch_id)
             self.state = state if state is not None else _deleted(self.state)
-            self.stopped = stoplist.stopped_among([self.phones[i] for i in sorted(self.open_ids)])
+            self.stopped = stoplist.stopped_among([self.phones[i] for i in sorted(self.waiting)])
         if now - self.last_renew >= self.engine.sending.lease_seconds / 3:
             self.last_renew = now
             messages.renew(sorted(self.open_ids), self.engine.owner, self.engine.sending.lease_seconds,

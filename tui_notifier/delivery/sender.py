@@ -28,7 +28,7 @@ class Slots:
         self.free = limit
         self._waiters: collections.deque[asyncio.Future] = collections.deque()
 
-    async def __aenter__(self) -> None:
+    async def acquire(self) -> None:
         if self.free > 0 and not self._waiters:
             self.free -= 1
             return
@@ -38,7 +38,7 @@ class Slots:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
-                self._release()  # handed a slot while being cancelled: pass it on
+                self.release()  # handed a slot while being cancelled: pass it on
             else:
                 try:
                     self._waiters.remove(waiter)
@@ -46,10 +46,13 @@ class Slots:
                     pass
             raise
 
-    async def __aexit__(self, *exc) -> None:
-        self._release()
+    async def __aenter__(self) -> None:
+        await self.acquire()
 
-    def _release(self) -> None:
+    async def __aexit__(self, *exc) -> None:
+        self.release()
+
+    def release(self) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
