@@ -163,3 +163,15 @@ def test_a_phone_met_again_thousands_of_rows_later_is_named_with_its_first_row(d
         (5001, "phone", f"{phones[2]} appears again: first on line 4 (row 3)"),
         (5002, "phone", f"{phones[1]} appears again: first on line 3 (row 2)")]
     assert Client.select().count() == 5000
+
+
+def test_a_phone_met_again_after_thousands_of_good_rows_fails_alone_and_the_rest_load(db, write):
+    phones = [str(79000000000 + i) for i in range(4500)]
+    lines = ["phone"] + phones + [phones[1], "79009999999"]
+
+    result = load_clients_file(write("\n".join(lines) + "\n"), skip_invalid=True)
+
+    assert (result.total, result.created, result.failed) == (4502, 4501, 1)
+    assert [(e.row, e.line, e.message) for e in result.errors] == [
+        (4501, 4502, f"{phones[1]} appears again: first on line 3 (row 2)")]
+    assert Client.select().count() == 4501

@@ -27,6 +27,7 @@ MAX_ATTRIBUTE_NAME = 64
 MAX_ATTRIBUTE_VALUE = 500
 COMMON_TIMEZONES = frozenset(pytz.common_timezones)
 _OPERATOR_CODE = re.compile(r"[0-9]{3}")
+_PLAIN_PHONE = re.compile(r"7[0-9]{10}").fullmatch
 
 
 def clean_operator_code(value) -> str:
@@ -154,9 +155,13 @@ class RowChecker:
         self._codes: dict[str, str] = {}
 
     def clean(self, values: tuple) -> tuple | None:
-        phone, code, tag, zone, attributes = values
-        if phone.__class__ is not str or len(phone) != 11 or phone[0] != "7" or not phone.isdigit() \
-                or not phone.isascii():
+        """`values` may leave out the attributes (a table without attribute columns)."""
+        if len(values) == 4:
+            phone, code, tag, zone = values
+            attributes = None
+        else:
+            phone, code, tag, zone, attributes = values
+        if phone.__class__ is not str or _PLAIN_PHONE(phone) is None:
             try:
                 phone = normalize_phone(phone)
             except ValidationError:

@@ -21,7 +21,8 @@ SEPARATORS = ",;\t"
 
 def read_rows(text: TextFile) -> Iterator[tuple]:
     """Every row of the file in order, as `SourceRow` fields; a LoadError when the file as a
-    whole is unusable. A row's data is the tuple of its cells (`textfile.CELLS`), blanks as read."""
+    whole is unusable. A row's data is the tuple of its cells (`textfile.CELLS`, the attributes
+    left out when the file has no other columns), blanks as read."""
     reader = None
     try:
         reader = csv.reader(text.text(newline=""), delimiter=_separator(text), strict=True)
@@ -29,7 +30,6 @@ def read_rows(text: TextFile) -> Iterator[tuple]:
         width = len(columns)
         pick = _picker(columns)
         attributes = [(index, name) for index, name in enumerate(columns) if name not in CLIENT_FIELDS]
-        no_attributes = (None,)
         count = 0
         line = reader.line_num + 1
         for record in reader:
@@ -43,7 +43,7 @@ def read_rows(text: TextFile) -> Iterator[tuple]:
                 yield count, line, pick(record) + (
                     {name: record[index] for index, name in attributes if record[index].strip()},), None
             else:
-                yield count, line, pick(record) + no_attributes, None
+                yield count, line, pick(record), None
             line = reader.line_num + 1
     except UnicodeDecodeError:
         raise text.undecodable() from None

@@ -175,6 +175,8 @@ class _Batch:
         self.met = bytearray(FILTER_BITS >> 3)
         self.directory_was_empty = not Client.select().exists()
         """Then every phone met for the first time is new, and the directory need not be asked."""
+        self.fresh = self.directory_was_empty
+        """Every row so far was good and new: chunks are written as they are (`_created_all`)."""
         self.base = (Client.select(pw.fn.MAX(Client.id)).scalar() or 0) + 1
         """Clients with an id from here on were created by this load."""
         self.first_row = array("l")
@@ -232,6 +234,11 @@ class _Batch:
             return
         rows = self.pending.copy()
         self.pending.clear()
+        if self.fresh:
+            if self._created_all(rows):
+                return
+            self.fresh = False
+            self._remember_created()
         met = self.met
         again = []
         for _row, _line, phone, _clean, _problems in rows:
@@ -287,6 +294,36 @@ class _Batch:
             self.seen_any = True
         if changed and (self.skip_invalid or not result.failed):
             _write(changed, "update")
+
+    def _created_all(self, rows: list[tuple]) -> bool:
+        """While every row so far was new and good, write a chunk without looking anything up:
+        True when each of its rows is good, its phones differ and the directory took them all
+        as new clients. Otherwise nothing of the chunk is written, and the load goes on the
+        general way."""
+        if self.result.failed and not self.skip_invalid:
+            return False
+        if any(item[4] is not None for item in rows) or len({item[2] for item in rows}) != len(rows):
+            return False
+        try:
+            with database.atomic() as chunk:
+                ids = _insert([item[3] for item in rows])
+                if None in ids:
+                    chunk.rollback()
+                    return False
+        except pw.IntegrityError:
+            return False
+        self.result.created += len(rows)
+        self._created(rows, ids)
+        return True
+
+    def _remember_created(self) -> None:
+        """Put the phones created so far into the filter of phones met, which the fresh start did without."""
+        met = self.met
+        cursor = database.execute_sql(f"SELECT phone FROM {Client._meta.table_name} WHERE id >= {database.param}",
+                                      (self.base,))
+        for (phone,) in cursor:
+            bit = hash(phone) & (FILTER_BITS - 1)
+            met[bit >> 3] |= 1 << (bit & 7)
 
     def _created(self, new: list[tuple], ids: range | list[int | None]) -> None:
         """Remember the row and line of each client just created, by its id."""

@@ -37,7 +37,8 @@ class SourceRow(NamedTuple):
     """One row as read: `row` counts from 1, `line` is where it starts.
 
     `data` is a mapping of field to value, or a tuple of the `CELLS` as text where a blank
-    cell is a value left out (the cheap form of a table's row), or None when the row is not
+    cell is a value left out (the cheap form of a table's row; without the attributes when
+    it has none), or None when the row is not
     a mapping at all. `problems` are (field, message) pairs found while reading, or None.
     Readers may yield plain tuples of these four fields.
     """
