@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 import falcon
 import pytest
@@ -84,3 +85,20 @@ def test_a_late_wake_up_of_a_stopped_server_writes_nowhere_though_its_pipe_numbe
         for pipe in pipes:
             for fd in pipe:
                 os.close(fd)
+
+
+def test_a_stop_whose_wake_up_is_read_before_it_is_fully_sent_still_stops_cleanly(slow_server):
+    server, thread, slow = slow_server
+    slow.release.set()
+    write = server.trigger._physical_pull
+
+    def awake_loop_then_write():
+        write()
+        time.sleep(0.3)
+        write()
+
+    server.trigger._physical_pull = awake_loop_then_write
+
+    stop_running(server, thread)
+
+    assert not thread.is_alive() and server.trigger._closed

@@ -93,14 +93,19 @@ def _nowhere(*args) -> None:
 
 def stop_running(server, thread, timeout: float = 10.0) -> None:
     """Stop a server whose `run()` loops (or looped) on `thread`: the loop itself closes
-    everything, so no socket is closed under its feet. Stopping a stopped server does nothing."""
+    everything, so no socket is closed under its feet. Stopping a stopped server does nothing.
+
+    The stop is handed to the loop with its wake-up held locked until the byte is written:
+    waitress's own `pull_trigger` queues the call before writing, so a loop already awake
+    (a finishing request leaves a wake-up behind) could run the stop, closing the pipe, before
+    the byte went in, and the write failed on the closed pipe."""
     if server.pull_trigger is _nowhere:
         return
-    if thread.is_alive():
-        try:
-            server.trigger.pull_trigger(lambda: shutdown(server))
-        except OSError:  # its pipe is closed: its loop is closing everything already
-            pass
-        thread.join(timeout)
-    else:
+    if not thread.is_alive():
         shutdown(server)
+        return
+    trigger = server.trigger
+    with trigger.lock:
+        trigger.thunks.append(lambda: shutdown(server))
+        trigger._physical_pull()
+    thread.join(timeout)
