@@ -20,7 +20,7 @@ from tui_notifier.core import audit, stoplist, templates
 from tui_notifier.core.clients import clean_operator_code, clean_tag, clean_timezone
 from tui_notifier.core.errors import NotFound, StateError, ValidationError, shown
 from tui_notifier.core.windows import parse_window
-from tui_notifier.db import database
+from tui_notifier.db import database, is_sqlite
 from tui_notifier.models import Client, Dispatch, DispatchRecipient, DispatchStatus, Message, MessageStatus
 
 MAX_TEXT_LENGTH = 2000
@@ -504,10 +504,21 @@ def cancel_dispatch(dispatch_id, now=None) -> Dispatch:
 def delete_dispatch(dispatch_id) -> None:
     """Remove a dispatch with its messages and their history, and its counters.
 
-    The messages go first: a consumer recording results for them holds them and then takes the
-    counters, which would otherwise be held by this delete's cascade from the dispatch."""
+    Refused while any of its requests is in flight: the gateway may have taken it, and its
+    record would have nowhere to go. The dispatch row is locked first, so no consumer claims
+    messages of it between the check and the delete. The messages go before the dispatch: a
+    consumer recording results for them holds them and then takes the counters, which would
+    otherwise be held by this delete's cascade from the dispatch."""
     with database.atomic():
         dispatch = get_dispatch(dispatch_id)
+        if not is_sqlite(database.obj):
+            Dispatch.select(Dispatch.id).where(Dispatch.id == dispatch.id).for_update().execute()
+        in_flight = Message.select().where(
+            (Message.dispatch == dispatch.id) & (Message.status == MessageStatus.SENDING)).count()
+        if in_flight:
+            raise StateError(
+                f"dispatch {dispatch.id} has {in_flight} message{'s' if in_flight != 1 else ''} in flight "
+                "to the gateway: pause or cancel it, and delete it once they are recorded (a few seconds)")
         Message.delete().where(Message.dispatch == dispatch.id).execute()
         Dispatch.delete().where(Dispatch.id == dispatch.id).execute()
         audit.record("delete", "dispatch", dispatch.id)

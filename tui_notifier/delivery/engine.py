@@ -8,7 +8,8 @@ heartbeat id) that its leases carry.
 
 A batch: a Huey worker thread claims up to `batch_size` due messages under a lease and hands
 them to the loop, where each request is checked against the dispatch (end, pause, cancel,
-window) right before it starts, from a snapshot the worker re-reads every 100 ms. Results go
+window), the stop list and its client right before it starts, from a view at most 80 ms old
+(`delivery.watch`). Results go
 to the process's one writer (`delivery.recorder`), and a request keeps its place among the
 `sending.concurrency` in flight until its result is committed, so a crash repeats at most
 `sending.concurrency` requests. The database is never touched on the loop.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import dataclasses
 import datetime as _dt
 import logging
 import os
@@ -30,6 +30,7 @@ from typing import Callable
 
 from tui_notifier.clock import utcnow
 from tui_notifier.core import stoplist, testsend
+from tui_notifier.core.clients import DELETED_ERROR
 from tui_notifier.core.dispatches import pause_dispatch
 from tui_notifier.core.errors import CoreError
 from tui_notifier.db import TRANSIENT_ERRORS, persist
@@ -43,6 +44,7 @@ from tui_notifier.delivery.sender import Sender
 from tui_notifier.delivery.store import leases, messages, reports
 from tui_notifier.delivery.store.common import as_uuid
 from tui_notifier.delivery.store.messages import Fate, Result
+from tui_notifier.delivery.watch import Watch, Watched
 from tui_notifier.delivery.mail import send_daily_summary_if_due, summary_due
 from tui_notifier.models import MessageStatus, SendOutcome
 
@@ -51,8 +53,10 @@ log = logging.getLogger("tui_notifier.engine")
 FLUSH_EVERY = 50
 FLUSH_SECONDS = 0.1
 """Delivery-report polls are written every so many results or so many seconds."""
-REFRESH_SECONDS = 0.1
-"""How stale the dispatch and the stop list a batch checks before each request may be."""
+RENEW_CHECK_SECONDS = 0.1
+"""How often a batch's worker thread looks whether its leases need renewing."""
+UNCHECKED_SECONDS = 5.0
+"""How long a request waits for a fresh view of its dispatch before it goes back to the queue."""
 HEARTBEAT_SECONDS = 1.0
 CONSUMER_STALE_SECONDS = 5.0
 TICK_LEASE = "tick"
@@ -101,6 +105,7 @@ class Engine:
         polls = report_concurrency(concurrency)
         self.gateway = gateway or make_gateway(config.gateway, concurrency + polls)
         self.sender = Sender(concurrency, on_close=self.gateway.close)
+        self.watch = Watch()
         self.recorder = Recorder(self)
         self.report_slots = asyncio.Semaphore(polls)
         """Held by each delivery-report poll on the wire: a pool of their own, so polls never
@@ -139,6 +144,7 @@ class Engine:
         self.stop_requests()
         self.sender.close(grace=max(self._stop_deadline - time.monotonic(), 0.1))
         self.recorder.stop(timeout=max(self._stop_deadline - time.monotonic(), 0.0) + 0.5)
+        self.watch.close()
 
     # ------------------------------------------------------------ dispatches
 
@@ -159,6 +165,7 @@ class Engine:
         if self.stopping.is_set():
             return 0
         paused_before = self.refusals.get(as_uuid(dispatch_id))
+        read_at = time.monotonic()
         claim = messages.claim(dispatch_id, self.sending.batch_size, self.sending.lease_seconds,
                               self.owner, now=self.clock())
         if claim.messages and paused_before:
@@ -167,7 +174,7 @@ class Engine:
         if full and on_more is not None:
             on_more()
         if claim.messages:
-            _Batch(self, claim).run()
+            _Batch(self, claim, read_at).run()
         if not full:
             leases.release(messages.pump_lease(dispatch_id))
         self.settle(dispatch_id)
@@ -208,6 +215,8 @@ class Engine:
                 return Fate(message.id, Result.CANCEL, now)
             if blocker == "stopped":
                 return Fate(message.id, Result.CANCEL, now, error=stoplist.STOPPED_ERROR)
+            if blocker == "deleted":
+                return Fate(message.id, Result.CANCEL, now, error=DELETED_ERROR)
             due = now
             if blocker == "window" and state.window is not None:
                 due = state.window.next_open(message.timezone, now)
@@ -455,36 +464,42 @@ class _Collector:
 
 
 class _Batch:
-    """One claimed batch: its requests on the loop, and on the worker thread a look at the
-    dispatch and the stop list every 100 ms and lease renewals until every result is written."""
+    """One claimed batch: its requests on the loop, each checked against a fresh view of the
+    dispatch, the stop list and its client (`delivery.watch`), and on the worker thread lease
+    renewals until every result is written."""
 
-    def __init__(self, engine: Engine, claim: messages.Claim):
+    def __init__(self, engine: Engine, claim: messages.Claim, read_at: float):
         self.engine = engine
         self.claim = claim
         self.dispatch_id = claim.dispatch.id
-        self.state = claim.dispatch
         self.open_ids = {m.id for m in claim.messages}
         """Claimed and not yet recorded: their leases are renewed."""
-        self.waiting = set(self.open_ids)
-        """Not yet requested: only their phones are looked up in the stop list."""
-        self.phones = {m.id: m.phone for m in claim.messages}
-        self.stopped: set[str] = set()
-        self.last_refresh = self.last_renew = time.monotonic()
+        self.watched = Watched(engine.sender.loop, claim.dispatch, sorted(self.open_ids), read_at)
+        """Its view; only messages not yet requested are looked at again."""
+        self.last_renew = time.monotonic()
+
+    @property
+    def state(self) -> messages.DispatchState:
+        return self.watched.view.state
 
     def run(self) -> None:
-        done = self.engine.sender.submit(self.request_all())
-        while True:
-            try:
-                return done.result(timeout=REFRESH_SECONDS)
-            except concurrent.futures.TimeoutError:
-                self.between()
+        self.engine.watch.follow(self.watched)
+        try:
+            done = self.engine.sender.submit(self.request_all())
+            while True:
+                try:
+                    return done.result(timeout=RENEW_CHECK_SECONDS)
+                except concurrent.futures.TimeoutError:
+                    self.between()
+        finally:
+            self.engine.watch.forget(self.watched)
 
     # -- on the loop
 
     async def request_all(self) -> None:
         await asyncio.gather(*(self.send_one(m) for m in self.claim.messages))
 
-    def blocker(self, message: messages.Claimed) -> str | None:
+    def blocker(self, message: messages.Claimed, now: _dt.datetime | None = None) -> str | None:
         if self.engine.stopping.is_set():
             return "stopping"
         if self.dispatch_id in self.engine.refusals:
@@ -493,10 +508,11 @@ class _Batch:
             return "stalled"
         if self.engine.held():
             return "held"
-        if message.phone in self.stopped:
-            return "stopped"
-        state = self.state
-        now = self.engine.clock()
+        view = self.watched.view
+        if message.id in view.blocked:
+            return view.blocked[message.id]
+        state = view.state
+        now = now or self.engine.clock()
         reason = state.blocker(now)
         if reason is None and state.window is not None and not state.window.is_open(message.timezone, now):
             reason = "window"
@@ -514,14 +530,15 @@ class _Batch:
         slots = engine.sender.slots
         await slots.acquire()
         try:
-            blocker = self.blocker(message)
+            fresh = await self.watched.fresh(UNCHECKED_SECONDS)
+            at = engine.clock()
+            blocker = self.blocker(message, at) if fresh is not None else "unchecked"
+            self.watched.started(message.id)
             if blocker is not None:
                 slots.release()
                 slots = None
                 await self.record(message, engine.clock(), None, blocker)
                 return
-            self.waiting.discard(message.id)
-            at = engine.clock()
             try:
                 result = await engine.gateway.send(message.id, message.phone,
                                                    message.text or self.state.text, self.state.sender)
@@ -544,7 +561,7 @@ class _Batch:
             self.engine.refusals.setdefault(self.dispatch_id, False)
             refusal = result
         self.open_ids.discard(message.id)
-        self.waiting.discard(message.id)
+        self.watched.started(message.id)
         waiter = asyncio.get_running_loop().create_future()
         self.engine.recorder.put(Entry(self.dispatch_id, message, fate, refusal, waiter))
         return waiter
@@ -559,20 +576,10 @@ class _Batch:
 
     def refresh(self) -> None:
         now = time.monotonic()
-        if now - self.last_refresh >= REFRESH_SECONDS:
-            self.last_refresh = now
-            state = messages.dispatch_state(self.dispatch_id)
-            self.state = state if state is not None else _deleted(self.state)
-            self.stopped = stoplist.stopped_among([self.phones[i] for i in sorted(self.waiting)])
         if now - self.last_renew >= self.engine.sending.lease_seconds / 3:
             self.last_renew = now
             messages.renew(sorted(self.open_ids), self.engine.owner, self.engine.sending.lease_seconds,
                           self.engine.clock())
-
-
-def _deleted(state: messages.DispatchState) -> messages.DispatchState:
-    """The dispatch vanished mid-batch (deleted): treat it as cancelled."""
-    return dataclasses.replace(state, status="cancelled")
 
 
 class _ReportBatch(_Collector):

@@ -36,6 +36,7 @@ from tui_notifier.models import (
     Message,
     MessageStatus,
     SendOutcome,
+    StopEntry,
     StrEnum,
     TestSend,
     to_millis,
@@ -200,13 +201,16 @@ def claim(dispatch_id, limit: int, lease_seconds: float, owner: int | None,
     """Move up to `limit` due messages of a running dispatch to `sending` under a lease.
 
     Only messages whose client's window is open now are taken, and nothing once the end has
-    come. The latest due go first: a retry (or a window that just opened) is due after the
+    come. On PostgreSQL the dispatch row is share-locked, so a delete waits for the claim and
+    then sees its messages in flight. The latest due go first: a retry (or a window that just opened) is due after the
     bulk that was due at the start, and would otherwise wait behind all of it. The dispatch's pump lease is renewed with the claim, so the periodic wake-up knows
     someone is working on it.
     """
     now = now_or(now)
     until = now + _dt.timedelta(seconds=lease_seconds)
     with database.atomic():
+        if is_postgres():
+            Dispatch.select(Dispatch.id).where(Dispatch.id == as_uuid(dispatch_id)).for_update("FOR SHARE").execute()
         state = dispatch_state(dispatch_id)
         if state is None or state.blocker(now) is not None:
             return Claim(state)
@@ -240,6 +244,19 @@ def _personalised(text: str, rows: list[Claimed]) -> list[Claimed]:
     Message.update(text=pw.Case(Message.id, [(r.id, r.text) for r in rendered])) \
         .where(Message.id.in_([r.id for r in rendered])).execute()
     return rendered
+
+
+def blocked_among(message_ids: list[int]) -> dict[int, str]:
+    """Which of these claimed messages may no longer be sent, and why: `stopped` (the phone
+    is on the stop list now) or `deleted` (the client was deleted). Read again before requests
+    start, so a stop or a delete holds for messages already claimed."""
+    if not message_ids:
+        return {}
+    rows = (Message.select(Message.id, StopEntry.phone)
+            .join(StopEntry, pw.JOIN.LEFT_OUTER, on=(StopEntry.phone == Message.phone))
+            .where(Message.id.in_(message_ids) & (Message.client.is_null() | StopEntry.phone.is_null(False)))
+            .tuples())
+    return {message_id: "stopped" if stopped else "deleted" for message_id, stopped in rows}
 
 
 def has_claimable(dispatch_id, now: _dt.datetime | None = None) -> bool:
