@@ -51,7 +51,7 @@ def test_a_bad_key_or_type_is_an_error_naming_the_key(text, key):
 
 
 def test_malformed_yaml_is_an_error_naming_the_file():
-    with pytest.raises(ConfigError, match="notifier.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"notifier.yaml:\d+:\d+: not valid YAML"):
         parse_config("queue: [unclosed", "notifier.yaml")
 
 
@@ -90,3 +90,67 @@ def test_without_any_file_the_defaults_apply(tmp_path, monkeypatch):
     monkeypatch.delenv("TUI_NOTIFIER_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert load_config() == Config()
+
+
+@pytest.mark.parametrize("text, key", [
+    ("sending: {batch_size: 0}", "sending.batch_size: must be positive, got 0"),
+    ("sending: {concurrency: -4}", "sending.concurrency: must be positive"),
+    ("sending: {lease_seconds: 0}", "sending.lease_seconds: must be positive"),
+    ("sending: {rate_limit: -1}", "sending.rate_limit: must be 0 (no limit) or more"),
+    ("sending: {retry: {base_delay: 0}}", "sending.retry.base_delay: must be positive"),
+    ("sending: {retry: {max_delay: -3}}", "sending.retry.max_delay: must be positive"),
+    ("sending: {retry: {factor: 0.5}}", "sending.retry.factor: must be 1 or more"),
+    ("sending: {retry: {jitter: 2}}", "sending.retry.jitter: must be a share from 0 to 1"),
+    ("gateway: {timeout: 0}", "gateway.timeout: must be positive"),
+    ("gateway: {timeout: .inf}", "gateway.timeout: expected a number"),
+    ("gateway: {timeout: .nan}", "gateway.timeout: expected a number"),
+    ("gateway: {ttl: 0}", "gateway.ttl: must be positive"),
+    ("gateway: {dr_poll_interval: -1}", "gateway.dr_poll_interval: must be positive"),
+    ("gateway: {kind: probe}", "gateway.url: required with gateway.kind probe"),
+    ("gateway: {kind: hyber, url: '  '}", "gateway.url: required with gateway.kind hyber"),
+    ("gateway: {sandbox: {fail_rate: 1.5}}", "gateway.sandbox.fail_rate: must be a share from 0 to 1"),
+    ("gateway: {sandbox: {latency_ms: -1}}", "gateway.sandbox.latency_ms: must be 0 or more"),
+    ("consumer: {workers: 0}", "consumer.workers: must be positive"),
+    ("consumer: {tick_seconds: 0}", "consumer.tick_seconds: must be positive"),
+    ("logging: {level: LOUD}", "logging.level: must be DEBUG or INFO or WARNING or ERROR"),
+    ("logging: {file: /no/such/folder/notifier.log}", "logging.file: the folder '/no/such/folder' does not exist"),
+    ("report_email: {port: 0}", "report_email.port: must be 1..65535"),
+])
+def test_settings_that_make_no_sense_are_refused_when_the_config_loads(text, key):
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "notifier.yaml")
+    assert str(err.value) == f"notifier.yaml: {key}" or str(err.value).startswith(f"notifier.yaml: {key}")
+
+
+def test_a_value_quoted_in_an_error_is_cut_short_whatever_its_size():
+    """Nine levels of YAML aliases, nine each: 600 bytes that spell 9**9 strings."""
+    levels = ["&a [" + ",".join(["xxxxxxxxxx"] * 9) + "]"]
+    for level in "bcdefghi":
+        levels.append(f"&{level} [" + ",".join([f"*{chr(ord(level) - 1)}"] * 9) + "]")
+    text = f"gateway: {{timeout: [{', '.join(levels)}]}}\n"
+    assert len(text) < 600
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "notifier.yaml")
+    assert str(err.value).startswith("notifier.yaml: gateway.timeout: expected a number, got [[")
+    assert len(str(err.value)) < 300
+
+
+def test_a_long_unknown_key_is_cut_short():
+    with pytest.raises(ConfigError) as err:
+        parse_config(f"{'k' * 1000}: 1", "notifier.yaml")
+    assert "unknown key" in str(err.value) and len(str(err.value)) < 300
+
+
+def test_a_config_file_of_many_megabytes_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.yaml"
+    with path.open("w") as out:
+        out.write("# " + "x" * (2 * 1024 * 1024) + "\n")
+    with pytest.raises(ConfigError, match="a config file is at most 1024 KB; this one is 2.0 MB"):
+        load_config(str(path))
+
+
+def test_invalid_yaml_is_one_line_naming_the_line_and_column():
+    with pytest.raises(ConfigError) as err:
+        parse_config("gateway:\n  timeout: 1\n bad: [", "notifier.yaml")
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith("notifier.yaml:3:")

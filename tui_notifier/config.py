@@ -10,6 +10,7 @@ key.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import typing
@@ -19,6 +20,8 @@ from pathlib import Path
 import platformdirs
 import pytz
 import yaml
+
+from tui_notifier.core.errors import shown
 
 APP_NAME = "tui_notifier"
 ENV_CONFIG = "TUI_NOTIFIER_CONFIG"
@@ -33,8 +36,29 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config is a few dozen lines; a bigger file is a mistake, refused before it is read."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
 class ConfigError(Exception):
     """The config file cannot be used; the message names the file and the key."""
+
+
+def _require(key: str, ok: bool, expected: str, value) -> None:
+    """Refuse a setting that makes no sense, naming the key, what it must be, and the value."""
+    if not ok:
+        raise ConfigError(f"{key}: must be {expected}, got {shown(value)}")
+
+
+def _positive(section: str, values: dict) -> None:
+    for name, value in values.items():
+        _require(f"{section}.{name}", value > 0, "positive", value)
+
+
+def _share(section: str, values: dict) -> None:
+    for name, value in values.items():
+        _require(f"{section}.{name}", 0 <= value <= 1, "a share from 0 to 1", value)
 
 
 @dataclass
@@ -59,6 +83,11 @@ class SandboxConfig:
     """Seconds after a send when the sandbox's delivery report becomes final."""
     undelivered_rate: float = 0.0
     """Share of sent messages (0..1) the sandbox reports as not delivered."""
+
+    def __post_init__(self):
+        _require("gateway.sandbox.latency_ms", self.latency_ms >= 0, "0 or more", self.latency_ms)
+        _require("gateway.sandbox.dr_delay", self.dr_delay >= 0, "0 or more", self.dr_delay)
+        _share("gateway.sandbox", {"fail_rate": self.fail_rate, "undelivered_rate": self.undelivered_rate})
 
 
 @dataclass
@@ -89,6 +118,11 @@ class GatewayConfig:
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     """Behaviour of the in-process sandbox gateway."""
 
+    def __post_init__(self):
+        _positive("gateway", {"timeout": self.timeout, "ttl": self.ttl, "dr_poll_interval": self.dr_poll_interval})
+        if self.kind != "sandbox" and not self.url.strip():
+            raise ConfigError(f"gateway.url: required with gateway.kind {self.kind} (the provider's base URL)")
+
 
 @dataclass
 class RetryConfig:
@@ -101,6 +135,11 @@ class RetryConfig:
     longest a `Retry-After` may pause all sending."""
     jitter: float = 0.2
     """Random share (0..1) added to or taken from each wait, so retries do not march in step."""
+
+    def __post_init__(self):
+        _positive("sending.retry", {"base_delay": self.base_delay, "max_delay": self.max_delay})
+        _require("sending.retry.factor", self.factor >= 1, "1 or more", self.factor)
+        _share("sending.retry", {"jitter": self.jitter})
 
 
 @dataclass
@@ -117,6 +156,11 @@ class SendingConfig:
     retry: RetryConfig = field(default_factory=RetryConfig)
     """Back-off for transient gateway failures."""
 
+    def __post_init__(self):
+        _positive("sending", {"concurrency": self.concurrency, "batch_size": self.batch_size,
+                              "lease_seconds": self.lease_seconds})
+        _require("sending.rate_limit", self.rate_limit >= 0, "0 (no limit) or more", self.rate_limit)
+
 
 @dataclass
 class ConsumerConfig:
@@ -130,6 +174,9 @@ class ConsumerConfig:
     tick_seconds: float = 2.0
     """How often the sweep runs (end-time cutoff, stalled leases, catch-up after restarts)."""
 
+    def __post_init__(self):
+        _positive("consumer", {"workers": self.workers, "tick_seconds": self.tick_seconds})
+
 
 @dataclass
 class LoggingConfig:
@@ -137,6 +184,13 @@ class LoggingConfig:
     """Level of the consumer's log: DEBUG, INFO, WARNING or ERROR."""
     file: str = ""
     """A file to log to as well as stderr; the dashboard logs only here."""
+
+    def __post_init__(self):
+        _require("logging.level", self.level.upper() in LOG_LEVELS, " or ".join(LOG_LEVELS), self.level)
+        if self.file:
+            folder = Path(self.file).expanduser().parent
+            if not folder.is_dir():
+                raise ConfigError(f"logging.file: the folder {shown(str(folder))} does not exist")
 
 
 @dataclass
@@ -166,12 +220,12 @@ class ReportEmailConfig:
     failure of the same day, up to an hour."""
 
     def __post_init__(self):
-        if self.retry_seconds <= 0:
-            raise ConfigError(f"report_email.retry_seconds: must be positive, got {self.retry_seconds!r}")
+        _positive("report_email", {"retry_seconds": self.retry_seconds})
+        _require("report_email.port", 0 < self.port <= 65535, "1..65535", self.port)
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.at):
-            raise ConfigError(f"report_email.at: expected a time of day HH:MM, got {self.at!r}")
+            raise ConfigError(f"report_email.at: expected a time of day HH:MM, got {shown(self.at)}")
         if self.timezone not in pytz.all_timezones_set:
-            raise ConfigError(f"report_email.timezone: unknown time zone {self.timezone!r}")
+            raise ConfigError(f"report_email.timezone: unknown time zone {shown(self.timezone)}")
 
 
 @dataclass
@@ -242,7 +296,7 @@ def _coerce(value, hint, key: str):
     if origin is typing.Literal:
         choices = typing.get_args(hint)
         if value not in choices:
-            raise ConfigError(f"{key}: must be one of {', '.join(map(str, choices))}, not {value!r}")
+            raise ConfigError(f"{key}: must be one of {', '.join(map(str, choices))}, not {shown(value)}")
         return value
     if origin is list:
         if isinstance(value, str):
@@ -253,19 +307,19 @@ def _coerce(value, hint, key: str):
         return [_coerce(v, item_hint, f"{key}[{i}]") for i, v in enumerate(value)]
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+            raise ConfigError(f"{key}: expected true or false, got {shown(value)}")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+            raise ConfigError(f"{key}: expected an integer, got {shown(value)}")
         return value
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"{key}: expected a number, got {shown(value)}")
         return float(value)
     if hint is str:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ConfigError(f"{key}: expected a string, got {value!r}")
+            raise ConfigError(f"{key}: expected a string, got {shown(value)}")
         return _expand(str(value), key)
     raise ConfigError(f"{key}: unsupported type")  # pragma: no cover
 
@@ -281,7 +335,7 @@ def _build(cls, data, prefix: str = ""):
     values = {}
     for raw_key, value in data.items():
         name = _RENAMED_KEYS.get(raw_key, raw_key) if isinstance(raw_key, str) else raw_key
-        key = f"{prefix}{raw_key}"
+        key = f"{prefix}{raw_key if isinstance(raw_key, str) and len(raw_key) <= 60 else shown(raw_key)}"
         if name not in known:
             raise ConfigError(f"{key}: unknown key")
         values[name] = _coerce(value, hints[name], key)
@@ -293,7 +347,10 @@ def parse_config(text: str, source: str = "(text)") -> Config:
     try:
         data = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
     try:
         config = _build(Config, data)
     except ConfigError as exc:
@@ -338,6 +395,10 @@ def load_config(explicit: str | None = None) -> Config:
     if path is None:
         return Config()
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: a config file is at most {MAX_CONFIG_BYTES // 1024} KB; this one is "
+                              f"{size / 1024 / 1024:.1f} MB")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None

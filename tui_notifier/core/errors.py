@@ -9,12 +9,15 @@ _repr = reprlib.Repr()
 _repr.maxstring = 60
 _repr.maxother = 60
 _repr.maxlist = _repr.maxdict = 4
+_repr.maxlevel = 3
+SHOWN_LENGTH = 120
 
 
 def shown(value) -> str:
     """A value quoted for an error message, cut short so hostile input cannot bloat it (the
     quoting writes control characters out, as `visible` does)."""
-    return _repr.repr(value)
+    text = _repr.repr(value)
+    return text if len(text) <= SHOWN_LENGTH else text[:SHOWN_LENGTH - 3] + "..."
 
 
 class CoreError(Exception):
