@@ -152,10 +152,6 @@ class Watch:
             if not self._failing:
                 log.warning("dispatch=%s cannot re-read the dispatch before sending: %s", watched.dispatch_id, exc)
             self._failing = True
-            try:
-                database.close()
-            except Exception:
-                pass
             return
         self._failing = False
         watched.publish(state, blocked, read_at)
