@@ -18,3 +18,30 @@ _RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u
 def raw_controls(text: str) -> list[str]:
     """Every control character in `text` that a terminal would act on (line breaks aside)."""
     return _RAW.findall(text)
+
+
+def alias_bomb(levels: int = 9, width: int = 9) -> str:
+    """A YAML value of a few hundred bytes that spells `width ** levels` strings once its
+    aliases are followed: any code that prints it whole prints gigabytes."""
+    nested = ["&a [" + ",".join(["xxxxxxxxxx"] * width) + "]"]
+    for level in range(1, levels):
+        name, previous = chr(ord("a") + level), chr(ord("a") + level - 1)
+        nested.append(f"&{name} [" + ",".join([f"*{previous}"] * width) + "]")
+    return f"[{', '.join(nested)}]"
+
+
+HOSTILE_CONFIGS = {
+    "a probe gateway without its url": ("gateway: {kind: probe}\n", "gateway.url: required"),
+    "a log file in a folder that does not exist": ("logging: {file: /no/such/folder/notifier.log}\n",
+                                                  "logging.file: the folder"),
+    "a batch size of 0": ("sending: {batch_size: 0}\n", "sending.batch_size: must be positive"),
+    "no requests in flight": ("sending: {concurrency: 0}\n", "sending.concurrency: must be positive"),
+    "a timeout of zero": ("gateway: {timeout: 0}\n", "gateway.timeout: must be positive"),
+    "an infinite lease": ("sending: {lease_seconds: .inf}\n", "sending.lease_seconds: expected a number"),
+    "an alias bomb where a number goes": (f"gateway: {{timeout: {alias_bomb()}}}\n",
+                                          "gateway.timeout: expected a number"),
+    "a retry factor under 1": ("sending: {retry: {factor: 0.1}}\n", "sending.retry.factor: must be 1 or more"),
+    "a fail rate over 1": ("gateway: {sandbox: {fail_rate: 7}}\n", "gateway.sandbox.fail_rate"),
+}
+"""Config files an operator could write by mistake (or an attacker on purpose), each with the
+start of the one line it must be refused with."""

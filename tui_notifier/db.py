@@ -117,7 +117,10 @@ def make_database(url: str, pool: int = 0) -> peewee.Database:
     if scheme in ("", "sqlite") or len(scheme) == 1:
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url
         if path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot make the folder of the database {path!r}: {exc.strerror or exc}") from None
             path = str(Path(path).expanduser())
         options = dict(timeout=15, lock_type="IMMEDIATE", returning_clause=True, pragmas=SQLITE_PRAGMAS)
         if pool:

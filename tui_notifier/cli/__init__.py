@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import re
 import sys
 
 from tui_notifier import __version__
@@ -17,6 +18,10 @@ from tui_notifier.config import Config, ConfigError, load_config
 PROG = "tui-notifier"
 COMMAND_MODULES = ("clients", "stoplist", "dispatches", "report", "consumer", "gateway", "web", "serve",
                    "tokens", "audit")
+
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+"""What Python makes of bytes in an argument that are not UTF-8."""
 
 
 class Failure(Exception):
@@ -82,11 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     from tui_notifier.core.errors import CoreError
     from tui_notifier.core.text import visible
     from tui_notifier.db import DatabaseError, describe
+    from tui_notifier.redact import remember
 
+    argv = sys.argv[1:] if argv is None else argv
+    for argument in argv:
+        if _UNDECODABLE.search(argument):
+            readable = argument.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            print(f"{PROG}: error: an argument is not valid UTF-8: {visible(readable[:80])}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        remember(config)
         from tui_notifier.core import audit
 
         audit.act_as(audit.os_user(), "dashboard" if args.command is None else "cli")

@@ -10,6 +10,9 @@ Serves on 127.0.0.1:
   (`?ids=1` adds the count per id, and the text and alpha name each id last came with); `POST /_emulator/faults` with a JSON object changes faults
   (`down_for` takes the server down for that many seconds from now); `POST /_emulator/reset`.
 
+A 401 echoes the credentials the request carried, as careless providers do, so that tests
+can check they are masked everywhere.
+
 Faults on sends: `fail_rate` (500/502/503, with `fail_text` as the error's text), `malformed_rate` (200 with a broken body; the
 message *was* accepted, as with a real provider whose answer got mangled), `hang_rate` (no
 answer for `hang_seconds`), `down` (connections are closed without an answer), `latency_ms`,
@@ -264,9 +267,10 @@ class _Handler:
     def _send(self, request: Request, api: str, key: str):
         faults, rnd = self.emulator.faults, self.emulator.random
         if not self._authorised(request, api):
+            given = request.headers.get("authorization", "")
             if api == "probe":
-                return _reply(401, {"code": 401, "message": "invalid token"})
-            return _reply(401, {"error_code": 401, "error_text": "authorization failed"})
+                return _reply(401, {"code": 401, "message": f"invalid token; you sent {given!r}"})
+            return _reply(401, {"error_code": 401, "error_text": f"authorization failed for {given!r}"})
         if faults.throttle_rate and rnd.random() < faults.throttle_rate:
             return self._throttled(api)
         if faults.fail_rate and rnd.random() < faults.fail_rate:

@@ -1,8 +1,9 @@
 """Logging for the engine: lines that follow a message, and secrets that never get out.
 
 Every line about one message starts with `dispatch=<id> message=<id> client=<id>`, so
-grepping any one id tells its whole story. A filter on the handlers replaces the configured
-token and passwords with `***` in whatever is logged, whoever logs it, and the formatter
+grepping any one id tells its whole story. A filter on the handlers masks the configured
+secrets in every form and any URL's or header's credentials (`tui_notifier.redact`) in
+whatever is logged, whoever logs it, and the formatter
 writes out control characters (a gateway's error or a tag carrying `ESC [2J` or a newline
 cannot act on the terminal that tails the log, nor forge a line).
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 import logging
 import sys
 
+from tui_notifier.config import ConfigError
 from tui_notifier.core.text import visible
+from tui_notifier.redact import Redactor, remember
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _HANDLER_MARK = "_tui_notifier_handler"
@@ -19,11 +22,6 @@ _HANDLER_MARK = "_tui_notifier_handler"
 
 def about(dispatch_id, message_id, client_id) -> str:
     return f"dispatch={dispatch_id} message={message_id} client={client_id}"
-
-
-def secrets_of(config) -> list[str]:
-    values = [config.gateway.token, config.gateway.password, config.report_email.password]
-    return [v for v in values if v and len(v) >= 3]
 
 
 class VisibleFormatter(logging.Formatter):
@@ -39,22 +37,18 @@ class VisibleFormatter(logging.Formatter):
 
 
 class RedactSecrets(logging.Filter):
-    def __init__(self, secrets):
+    """Every record's text and traceback with the secrets masked (`tui_notifier.redact`)."""
+
+    def __init__(self, redactor: Redactor):
         super().__init__()
-        self.secrets = sorted(set(secrets), key=len, reverse=True)
+        self.redact = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        text = record.getMessage()
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, "***")
+        text = self.redact(record.getMessage())
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            for secret in self.secrets:
-                record.exc_text = record.exc_text.replace(secret, "***")
+            record.exc_text = self.redact(record.exc_text)
         record.msg, record.args = text, None  # formatted once, here, for every handler
         return True
 
@@ -70,8 +64,11 @@ def setup_logging(config, stderr: bool = True) -> None:
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     if config.logging.file:
-        handlers.append(logging.FileHandler(config.logging.file, encoding="utf-8"))
-    redact = RedactSecrets(secrets_of(config))
+        try:
+            handlers.append(logging.FileHandler(config.logging.file, encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"logging.file: cannot write {config.logging.file!r}: {exc.strerror or exc}") from None
+    redact = RedactSecrets(remember(config))
     for handler in handlers:
         setattr(handler, _HANDLER_MARK, True)
         handler.setFormatter(VisibleFormatter(FORMAT))

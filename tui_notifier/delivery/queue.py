@@ -3,9 +3,10 @@
 Faces make a `Queue` without an engine: `connect(config)` subscribes it to every dispatch
 change committed through core.dispatches, so a dispatch due now is started at once and one
 in the future gets a task at its start (a moved start gets a new one; the old one finds
-nothing to do). Pause and cancel need no task: a batch re-reads its dispatch every half
-second. A consumer makes a `Queue` with its engine, and its tasks run that engine. Tasks
-carry dispatch ids only; the database is the truth.
+nothing to do). Pause and cancel need no task: a batch checks each request against its
+dispatch as it stood at most 80 ms before (`delivery.watch`). A consumer makes a `Queue` with
+its engine, and its tasks run that engine. Tasks carry dispatch ids only; the database is the
+truth.
 
 The queue file is never the application database: SqliteHuey makes tables named `task`,
 `kv`, `schedule` and `counter`, and its own write traffic should not contend with ours.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,6 +29,7 @@ from huey import RedisHuey, SqliteHuey
 from huey.exceptions import ConfigurationError, RetryTask
 
 from tui_notifier.clock import utcnow, wall_clock
+from tui_notifier.config import ConfigError
 from tui_notifier.core import dispatches, testsend
 from tui_notifier.db import TRANSIENT_ERRORS, database
 from tui_notifier.delivery.store import leases, messages
@@ -42,7 +45,7 @@ RETRY_SECONDS = 1.0
 """When a task the database failed runs again."""
 
 
-class QueueError(Exception):
+class QueueError(ConfigError):
     """The configured queue cannot be used."""
 
 
@@ -66,8 +69,11 @@ def make_huey(config):
         except ConfigurationError:
             raise QueueError("queue.backend redis needs the redis client: pip install 'tui_notifier[redis]'") from None
     path = Path(config.queue_path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(q.name, filename=str(path), results=False, utc=True, timeout=15)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(q.name, filename=str(path), results=False, utc=True, timeout=15)
+    except (OSError, sqlite3.Error) as exc:
+        raise QueueError(f"queue.path: cannot use {str(path)!r} as the queue: {exc}") from None
 
 
 class Queue:

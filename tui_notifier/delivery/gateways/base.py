@@ -24,6 +24,7 @@ import aiohttp
 
 from tui_notifier.delivery.store.reports import ReportData
 from tui_notifier.models import SendOutcome
+from tui_notifier.redact import redact
 
 
 @dataclass
@@ -35,6 +36,9 @@ class SendResult:
     latency_ms: int | None = None
     retry_after: float | None = None
     """Seconds the provider asked us to wait (`Retry-After` on a 429 or 503)."""
+
+    def __post_init__(self):
+        self.error = redact(self.error)
 
     @property
     def ok(self) -> bool:
@@ -49,6 +53,9 @@ class ReportResult:
     final: bool = False
     delivered: bool = False
     error: str = ""
+
+    def __post_init__(self):
+        self.error = redact(self.error)
 
 
 class Gateway:
