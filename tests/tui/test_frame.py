@@ -36,7 +36,8 @@ async def test_the_header_names_the_database_without_its_password_the_gateway_an
 
 
 async def test_a_real_gateway_gets_its_own_badge(tui_config):
-    config = dataclasses.replace(tui_config, gateway=dataclasses.replace(tui_config.gateway, kind="probe"))
+    gateway = dataclasses.replace(tui_config.gateway, kind="probe", url="https://probe.example/v1")
+    config = dataclasses.replace(tui_config, gateway=gateway)
     app = make_app(config)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
