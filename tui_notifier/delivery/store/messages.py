@@ -43,6 +43,8 @@ from tui_notifier.models import (
 )
 
 ENDED_ERROR = "the dispatch ended before the message could be sent"
+_LAST_MILLISECOND = _dt.timedelta(milliseconds=1)
+"""Instants are stored to the millisecond: a request in the end's last one could be recorded at the end."""
 
 
 # ---------------------------------------------------------------- dispatch state
@@ -65,7 +67,7 @@ class DispatchState:
         """Why no request may start now (`ended`, `paused`, `cancelled`, ...), or None."""
         if self.status == DispatchStatus.CANCELLED:
             return "cancelled"
-        if now >= self.end_at or self.status == DispatchStatus.FINISHED:
+        if now >= self.end_at - _LAST_MILLISECOND or self.status == DispatchStatus.FINISHED:
             return "ended"
         if self.status != DispatchStatus.RUNNING:
             return self.status
