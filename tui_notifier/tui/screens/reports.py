@@ -35,6 +35,8 @@ from tui_notifier.tui.widgets.literal import cell, literal, one_line
 
 RATE_WINDOW = 60
 RECENT = 10
+ERRORS_SECONDS = 5
+"""How often the most frequent errors of a dispatch that is sending are read again."""
 COLUMNS = columns(("ID", "id", 8), ("Status", "status", 9), ("Done", "done", 19), ("%", "percent", 4, 2),
                   ("Rate/s", "rate", 7, 1), ("ETA", "eta", 8, 1), ("Text", "text", None, 0, 12))
 ERROR_COLUMNS = columns(("Count", "n", 9), ("Reason", "reason", None, 0, 20))
@@ -50,6 +52,8 @@ class Figures:
     rates: dict[str, list[int]] = field(default_factory=dict)
     selected: str | None = None
     errors: list[tuple[str, int]] = field(default_factory=list)
+    errors_at: _dt.datetime | None = None
+    """When `errors` were read (they cost a scan of the dispatch's messages)."""
     waiting: set[str] = field(default_factory=set)
     """Running dispatches whose send window is closed for every message left."""
 
@@ -74,7 +78,7 @@ class Figures:
 def read_figures(selected: str | None, now: _dt.datetime, previous: Figures | None = None) -> Figures:
     """One refresh's figures. From `previous`, only what changed since is read again: the
     counts and dispatches that changed, the errors of the selected dispatch when its counts
-    did, whether a window keeps a dispatch waiting when its counts did or a minute passed."""
+    did (every `ERRORS_SECONDS` at most while it sends), whether a window keeps a dispatch waiting when its counts did or a minute passed."""
     view = refreshed_reports(previous.view if previous else None)
     reports = view.reports
     keys = {r.key for r in reports}
@@ -89,8 +93,13 @@ def read_figures(selected: str | None, now: _dt.datetime, previous: Figures | No
     same_minute = previous is not None and previous.now.replace(second=0, microsecond=0) == now.replace(
         second=0, microsecond=0)
     if selected is not None:
-        kept = previous is not None and previous.selected == selected and selected not in view.changed
-        figures.errors = previous.errors if kept else top_errors(selected, limit=5)
+        kept = previous is not None and previous.selected == selected and (
+            selected not in view.changed or (previous.errors_at is not None
+                                             and abs(now - previous.errors_at) < _dt.timedelta(seconds=ERRORS_SECONDS)))
+        if kept:
+            figures.errors, figures.errors_at = previous.errors, previous.errors_at
+        else:
+            figures.errors, figures.errors_at = top_errors(selected, limit=5), now
     figures.waiting = {r.key for r in reports
                        if (r.key in previous.waiting if same_minute and r.key not in view.changed
                            else waiting_for_window(r, now))}
