@@ -45,32 +45,52 @@ class DispatchReport:
         """Messages that need nothing more from the engine."""
         return self.total - self.count(*MessageStatus.UNSENT)
 
+    shared: dict | None = field(default=None, repr=False, compare=False)
+    """A cache that lives as long as this dispatch's row is unchanged (`all_reports` gives one),
+    so the dispatch's own part of `as_json` is made once, not on every report."""
+
     def as_json(self) -> dict:
-        d = self.dispatch
+        head, middle, tail = self._dispatch_json()
+        every = {status: self.counts.get(status, 0) for status in MessageStatus.ALL}
         return {
+            **head,
+            "created": every[MessageStatus.CREATED] + every[MessageStatus.SENDING],
+            "completed": every[MessageStatus.SENT] + every[MessageStatus.DELIVERED],
+            "error": every[MessageStatus.FAILED],
+            "timeout": every[MessageStatus.TIMEOUT],
+            **middle,
+            "counts": every,
+            "total": sum(every.values()),
+            **tail,
+        }
+
+    def _dispatch_json(self) -> tuple[dict, dict, dict]:
+        d = self.dispatch
+        if self.shared is not None and self.shared.get("of") is d:
+            return self.shared["json"]
+        made = ({
             "id": str(d.id),
             "start_datetime": isoformat_z(d.start_at),
             "end_datetime": isoformat_z(d.end_at),
             "message_text": d.message_text,
             "filter_mobile_operator_code__code": ",".join(d.operator_codes),
             "filter_tag__code": ",".join(d.tags),
-            "created": self.count(MessageStatus.CREATED, MessageStatus.SENDING),
-            "completed": self.count(*MessageStatus.COMPLETED),
-            "error": self.count(MessageStatus.FAILED),
-            "timeout": self.count(MessageStatus.TIMEOUT),
+        }, {
             "status": d.status,
             "status_reason": d.status_reason,
             "timezone": d.timezone,
             "window": d.window,
             "operator_codes": list(d.operator_codes),
             "tags": list(d.tags),
-            "counts": {status: self.counts.get(status, 0) for status in MessageStatus.ALL},
-            "total": self.total,
+        }, {
             "sender": d.sender,
             "source_id": str(d.source) if d.source else None,
             "audience": "list" if d.explicit_audience else "filters",
             "skipped_stoplist": d.skipped_stoplist,
-        }
+        })
+        if self.shared is not None:
+            self.shared.update(of=d, json=made)
+        return made
 
 
 def status_counts(dispatch_id=None) -> dict:
@@ -113,19 +133,30 @@ _known: tuple[object, dict] = (None, {})
 """(the database, {key: (stamp, Dispatch)}) as `_dispatches` last read them in this process."""
 
 
+_STAMP_SQL: dict = {}
+
+
+def _stamp_sql() -> tuple[str, list]:
+    """The stamps' SELECT, built once per kind of database (building it costs more than running it)."""
+    kind = type(database.obj)
+    if kind not in _STAMP_SQL:
+        _STAMP_SQL[kind] = Dispatch.select(*_STAMP).sql()
+    return _STAMP_SQL[kind]
+
+
 def _stamp_of(dispatch: Dispatch) -> tuple:
     return tuple(column.db_value(getattr(dispatch, column.name)) for column in _STAMP[1:])
 
 
-def _dispatches() -> list[tuple[str, tuple, Dispatch]]:
-    """Every dispatch with its key and stamp, latest start first. A dispatch whose stamp has not changed
+def _dispatches() -> list[tuple[str, tuple, Dispatch, dict]]:
+    """Every dispatch with its key, stamp and a cache for its report, latest start first. A dispatch whose stamp has not changed
     since this process last read it is the object read then (shared: read only), as making
     one from its row costs many times what reading the row does."""
     global _known
     known = _known[1] if _known[0] is database.obj else {}
-    stamps = {counts.key_of(row[0]): tuple(row[1:]) for row in database.execute(Dispatch.select(*_STAMP))}
+    stamps = {counts.key_of(row[0]): tuple(row[1:]) for row in database.execute_sql(*_stamp_sql())}
     stale = [uuid.UUID(key) for key, stamp in stamps.items() if known.get(key, (None, None))[1] != stamp]
-    fresh = {d.id.hex: (d.id.hex, _stamp_of(d), d) for d in Dispatch.select().where(Dispatch.id.in_(stale))} \
+    fresh = {d.id.hex: (d.id.hex, _stamp_of(d), d, {}) for d in Dispatch.select().where(Dispatch.id.in_(stale))} \
         if stale else {}
     held = {key: fresh.get(key) or known[key] for key in stamps if key in fresh or key in known}
     _known = (database.obj, held)
@@ -136,7 +167,7 @@ def all_reports() -> list[DispatchReport]:
     """Every dispatch's report, latest start first: O(dispatches), whatever the messages."""
     dispatches = _dispatches()
     counted = counts.read()
-    return [DispatchReport(d, counted.get(key, {})) for key, _stamp, d in dispatches]
+    return [DispatchReport(d, counted.get(key, {}), shared) for key, _stamp, d, shared in dispatches]
 
 
 FULL_READ_MS = 30_000
@@ -168,14 +199,14 @@ def refreshed_reports(previous: ReportSet | None = None) -> ReportSet:
     held = {} if full else {r.dispatch.id.hex: r.counts for r in previous.reports}
     old_stamps = {} if full else previous.stamps
     reports, changed, stamps = [], set(), {}
-    for key, stamp, dispatch in _dispatches():
+    for key, stamp, dispatch, shared in _dispatches():
         stamps[key] = stamp
         figures = held.get(key, {}) if key in held or full else counts.read(key).get(key, {})
         if key in changed_counts:
             figures = {status: n for status, n in {**figures, **changed_counts[key]}.items() if n}
         if key in changed_counts or old_stamps.get(key) != stamp:
             changed.add(key)
-        reports.append(DispatchReport(dispatch, figures))
+        reports.append(DispatchReport(dispatch, figures, shared))
     return ReportSet(reports, read_at, read_at if full else previous.full_at, changed, stamps)
 
 
