@@ -160,6 +160,7 @@ def test_fan_out_claim_and_results_move_the_counters(db):
     d = dispatches.create_dispatch(START, START + dt.timedelta(hours=1), "Hi", now=START - dt.timedelta(minutes=1))
     store.fan_out(d.id, now=START)
     assert reports.dispatch_report(d.id).counts == {"created": 5}
+    assert DispatchCount.select().count() == len(MessageStatus.ALL), "a row for every status, to update later"
     claimed = store.claim(d.id, 3, lease_seconds=10, owner=1, now=START).messages
     assert reports.dispatch_report(d.id).counts == {"created": 2, "sending": 3}
     first, second, third = (m.id for m in claimed)
@@ -200,7 +201,7 @@ def test_a_database_from_before_the_counters_gets_them_counted_when_opened(db, d
 
     open_database(database_url)
     assert reports.dispatch_report(d.id).counts == {"created": 1, "sending": 1}
-    assert counts.verify() == []
+    assert counts.verify() == [] and DispatchCount.select().count() == len(MessageStatus.ALL)
 
 
 def test_changed_since_gives_only_the_counts_that_changed(db):

@@ -91,6 +91,20 @@ class Tally:
         ), [(Dispatch.id.db_value(uuid.UUID(key)), status, n) for key, status, n in rows])
 
 
+def _statuses_sql() -> str:
+    return " UNION ALL ".join(f"SELECT '{status}' AS status" for status in MessageStatus.ALL)
+
+
+def prepare(dispatch_id) -> None:
+    """Rows at zero for every status of a dispatch whose messages are being made, so later
+    changes only ever update counters: inserting one would wait on the dispatch row (its foreign
+    key), which a delete of the dispatch holds while it waits for a consumer's messages."""
+    database.execute_sql(_sql(
+        f'INSERT INTO {_table()} (dispatch_id, status, "count", changed_at) '
+        f"SELECT ?, status, 0, {_now_ms_sql()} FROM ({_statuses_sql()}) AS every_status WHERE 1 = 1 "
+        "ON CONFLICT (dispatch_id, status) DO NOTHING"), (Dispatch.id.db_value(uuid.UUID(key_of(dispatch_id))),))
+
+
 def _statuses(message_ids: list[int], lock: bool) -> dict[int, tuple[str, str]]:
     if not message_ids:
         return {}
@@ -200,5 +214,10 @@ def rebuild() -> int:
             f'INSERT INTO {_table()} (dispatch_id, status, "count", changed_at) '
             f'SELECT dispatch_id, status, COUNT(*), {_now_ms_sql()} FROM {Message._meta.table_name} '
             "GROUP BY dispatch_id, status")
+        database.execute_sql(
+            f'INSERT INTO {_table()} (dispatch_id, status, "count", changed_at) '
+            f"SELECT dispatch_id, every_status.status, 0, {_now_ms_sql()} "
+            f"FROM (SELECT DISTINCT dispatch_id FROM {_table()}) AS counted CROSS JOIN ({_statuses_sql()}) AS every_status "
+            "WHERE 1 = 1 ON CONFLICT (dispatch_id, status) DO NOTHING")
     return changed
 

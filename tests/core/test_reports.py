@@ -184,6 +184,6 @@ def test_a_refresh_reads_what_changed_and_ends_up_with_what_a_full_read_gives(ne
     assert dispatch_report(busy.id).counts == {"created": 1, "sending": 1}
     assert {quiet.id.hex, busy.id.hex, third.id.hex} <= changed.changed
 
-    dispatches.delete_dispatch(busy.id)
+    dispatches.delete_dispatch(quiet.id)
     after_delete = refreshed_reports(changed)
     assert _shown(after_delete.reports) == _shown(all_reports()) and len(after_delete.reports) == 2

@@ -152,6 +152,7 @@ def fan_out(dispatch_id, now: _dt.datetime | None = None) -> FanOut:
         if created == 0:
             fields.update(status=DispatchStatus.FINISHED, finished_at=now)
         Dispatch.update(**fields).where(Dispatch.id == d.id).execute()
+        counts.prepare(d.id)
         tally = counts.Tally()
         tally.add(d.id, MessageStatus.CREATED, created)
         tally.apply()
@@ -521,6 +522,7 @@ def sweep_ended(now: _dt.datetime | None = None) -> Sweep:
         with database.atomic():
             tally = counts.Tally()
             if d.fanned_out_at is None and d.start_at <= now:
+                counts.prepare(d.id)
                 tally.add(d.id, MessageStatus.CREATED, _insert_messages(d, now))
                 Dispatch.update(fanned_out_at=now).where(Dispatch.id == d.id).execute()
             result.timed_out.extend(_settle(d.id, MessageStatus.TIMEOUT, now, tally, last_error=ENDED_ERROR))
