@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-import peewee as pw
 import pytest
 
+from churn import grouped
 from tui_notifier import counts
 from tui_notifier.core import clients, dispatches, reports, stoplist
 from tui_notifier.core.errors import StateError, ValidationError
@@ -19,15 +19,6 @@ from tui_notifier.delivery.store import reports as report_store
 from tui_notifier.models import Dispatch, DispatchCount, Message, MessageStatus
 
 START = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def grouped() -> dict:
-    """The truth the counters must equal: a GROUP BY over the messages."""
-    out: dict = {}
-    for dispatch_id, status, n in (Message.select(Message.dispatch, Message.status, pw.fn.COUNT(pw.SQL("*")))
-                                   .group_by(Message.dispatch, Message.status).tuples()):
-        out.setdefault(counts.key_of(dispatch_id), {})[status] = n
-    return out
 
 
 def assert_exact(step: str) -> None:
