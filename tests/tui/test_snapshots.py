@@ -286,3 +286,19 @@ def test_test_send_at_80x24(snap_compare, tui_config):
     assert snap_compare(make_app(tui_config), terminal_size=SMALL,
                         run_before=prepared(keys("2"), select_dispatch("#dispatches-table", seeded["scheduled"].id.hex),
                                             keys("o"), keys("f3"), send))
+
+
+def test_audit_at_80x24(snap_compare, tui_config):
+    seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL, run_before=prepared(keys("4")))
+
+
+def test_stop_list_load_at_80x24(snap_compare, tui_config):
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL, run_before=prepared(keys("5"), keys("l")))
+
+
+def test_clone_at_80x24(snap_compare, tui_config):
+    seeded = seed_reports()
+    assert snap_compare(make_app(tui_config), terminal_size=SMALL,
+                        run_before=prepared(keys("2"), select_dispatch("#dispatches-table", seeded["finished"].id.hex),
+                                            keys("C")))
