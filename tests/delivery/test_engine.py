@@ -153,6 +153,36 @@ def test_refused_credentials_pause_the_dispatch_without_a_storm(make_engine, emu
     assert engine.send_batch(d.id) == 0
 
 
+def test_a_claim_taken_back_mid_batch_is_not_sent_by_the_consumer_that_lost_it(make_engine, emulator, engine_config):
+    """A consumer whose heartbeat was late loses its claims to another; the messages it has not
+    requested yet are left to the new owner, so they are sent once, not twice."""
+    engine_config.sending.rate_limit = 20
+    add_clients(40)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+    taken = []
+
+    def take_back_once_sending():
+        wait_for(lambda: emulator.stats.snapshot(False)["accepted"] >= 5, timeout=30, what="sending")
+        messages.release_stale(live_owners=[])
+        other = leases.beat(None, "other", "external", HOST, os.getpid())
+        taken.extend(m.id for m in messages.claim(d.id, 100, 30, other).messages)
+        taken.append(emulator.stats.snapshot(False)["requests"])
+
+    thread = threading.Thread(target=take_back_once_sending)
+    thread.start()
+    engine.send_batch(d.id)
+    thread.join()
+
+    requests_then = taken.pop()
+    requested = set(emulator.stats.snapshot(True)["ids"])
+    assert len(taken) >= 20
+    assert emulator.stats.snapshot(False)["requests"] <= requests_then + 3
+    assert len(requested & {str(i) for i in taken}) <= 3
+    assert counts(d.id).get("sending", 0) >= len(taken) - 3
+
+
 def test_no_request_starts_after_the_end(make_engine, emulator, engine_config):
     engine_config.sending.rate_limit = 25
     add_clients(50)

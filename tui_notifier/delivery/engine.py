@@ -474,7 +474,7 @@ class _Batch:
         self.dispatch_id = claim.dispatch.id
         self.open_ids = {m.id for m in claim.messages}
         """Claimed and not yet recorded: their leases are renewed."""
-        self.watched = Watched(engine.sender.loop, claim.dispatch, sorted(self.open_ids), read_at)
+        self.watched = Watched(engine.sender.loop, claim.dispatch, sorted(self.open_ids), read_at, engine.owner)
         """Its view; only messages not yet requested are looked at again."""
         self.last_renew = time.monotonic()
 
@@ -554,7 +554,16 @@ class _Batch:
 
     def record(self, message: messages.Claimed, at: _dt.datetime, result: SendResult | None,
                blocker: str | None) -> asyncio.Future:
-        """Hand the result to the recorder; the future is done once it is committed."""
+        """Hand the result to the recorder; the future is done once it is committed. A message
+        whose claim was lost is not this batch's to write: it is only let go."""
+        if blocker == "lost":
+            log.warning("%s claim taken back before its request: not sent by this consumer",
+                        about(self.dispatch_id, message.id, message.client_id))
+            self.open_ids.discard(message.id)
+            self.watched.started(message.id)
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
         fate = self.engine.fate_of(message, self.state, at, result, blocker)
         refusal = None
         if fate.kind == Result.REFUSED:

@@ -3,7 +3,8 @@ longer go out.
 
 Every request is checked right before it starts against a view read no more than
 `FRESH_SECONDS` earlier, so a pause, cancel or end change, a stopped phone or a deleted client
-committed by any face holds for every request that starts more than 100 ms after the commit.
+committed by any face, or a claim taken back from a consumer thought dead, holds for every
+request that starts more than 100 ms after the commit.
 One thread per engine re-reads the view of each batch that still has requests to start,
 every `EVERY_SECONDS`; the event loop never touches the database, and a request whose view
 is too old waits for the next one.
@@ -34,7 +35,7 @@ EVERY_SECONDS = 0.03
 class View:
     state: messages.DispatchState
     blocked: dict[int, str] = field(default_factory=dict)
-    """Message id -> why it may no longer be sent (`stopped`, `deleted`)."""
+    """Message id -> why it may no longer be sent (`lost`, `stopped`, `deleted`)."""
     read_at: float = 0.0
     """`time.monotonic()` when the reading began: the view holds every commit made before it."""
 
@@ -43,8 +44,10 @@ class Watched:
     """One batch's view, for its requests on the loop and the watch's thread."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, state: messages.DispatchState,
-                 message_ids, read_at: float):
+                 message_ids, read_at: float, owner: int | None = None):
         self.loop = loop
+        self.owner = owner
+        """The consumer that claimed the batch: a message no longer claimed by it is not sent."""
         self.dispatch_id: uuid.UUID = state.id
         self.view = View(state, {}, read_at)
         self._to_start = set(message_ids)
@@ -147,7 +150,7 @@ class Watch:
         read_at = time.monotonic()
         try:
             state = messages.dispatch_state(watched.dispatch_id)
-            blocked = messages.blocked_among(ids)
+            blocked = messages.blocked_among(ids, watched.owner)
         except Exception as exc:  # a database that went away: requests wait, then go back to the queue
             if not self._failing:
                 log.warning("dispatch=%s cannot re-read the dispatch before sending: %s", watched.dispatch_id, exc)

@@ -249,17 +249,23 @@ def _personalised(text: str, rows: list[Claimed]) -> list[Claimed]:
     return rendered
 
 
-def blocked_among(message_ids: list[int]) -> dict[int, str]:
-    """Which of these claimed messages may no longer be sent, and why: `stopped` (the phone
-    is on the stop list now) or `deleted` (the client was deleted). Read again before requests
-    start, so a stop or a delete holds for messages already claimed."""
+def blocked_among(message_ids: list[int], owner: int | None) -> dict[int, str]:
+    """Which of these messages claimed by `owner` may no longer be sent, and why: `lost` (the
+    claim is no longer its own: its lease was taken back, say while its heartbeat was late, and
+    the message may be another consumer's now), `stopped` (the phone is on the stop list now)
+    or `deleted` (the client was deleted). Read again before requests start, so a stop, a
+    delete or a lost claim holds for messages already claimed."""
     if not message_ids:
         return {}
-    rows = (Message.select(Message.id, StopEntry.phone)
+    mine = Message.lease_owner.is_null() if owner is None else (Message.lease_owner == owner)
+    lost = (Message.status != MessageStatus.SENDING) | ~mine
+    rows = (Message.select(Message.id, StopEntry.phone, pw.Case(None, [(lost, 1)], 0))
             .join(StopEntry, pw.JOIN.LEFT_OUTER, on=(StopEntry.phone == Message.phone))
-            .where(Message.id.in_(message_ids) & (Message.client.is_null() | StopEntry.phone.is_null(False)))
+            .where(Message.id.in_(message_ids)
+                   & (Message.client.is_null() | StopEntry.phone.is_null(False) | lost))
             .tuples())
-    return {message_id: "stopped" if stopped else "deleted" for message_id, stopped in rows}
+    return {message_id: "lost" if gone else "stopped" if stopped else "deleted"
+            for message_id, stopped, gone in rows}
 
 
 def has_claimable(dispatch_id, now: _dt.datetime | None = None) -> bool:
