@@ -3,6 +3,7 @@ itself). Update with `pytest tests/tui/test_snapshots.py --snapshot-update` and 
 from __future__ import annotations
 
 import inspect
+import time
 
 from textual.widgets import DataTable, Input, Select, TextArea
 
@@ -282,6 +283,10 @@ def test_test_send_at_80x24(snap_compare, tui_config):
         dialog.query_one("#phone", Input).value = "+7 901 555-00-11"
         dialog.query_one("#attributes", Input).value = "first_name=Анна"
         await pilot.press("enter")
+        composer = pilot.app.screen_stack[-2]
+        deadline = time.monotonic() + 30
+        while not composer.query_one("#test-sends").display and time.monotonic() < deadline:
+            await settle(pilot)
 
     assert snap_compare(make_app(tui_config), terminal_size=SMALL,
                         run_before=prepared(keys("2"), select_dispatch("#dispatches-table", seeded["scheduled"].id.hex),
