@@ -165,6 +165,24 @@ def test_http_statuses_map_to_outcomes(status, outcome):
     assert outcome_for_status(status) == outcome
 
 
+class TestCredentialsInTheUrl:
+    """`user:password@` in a gateway's URL is its Basic login; it never disables sending and
+    never shows in what the gateway says of itself."""
+
+    async def test_a_hyber_login_in_the_url_authenticates(self, emulator):
+        emulator.faults.login, emulator.faults.password = "user1", "p@ss:wörd"
+        url = emulator.url.replace("http://", "http://user1:p%40ss%3Aw%C3%B6rd@")
+        gateway = hyber(emulator, url=url, dr_url=url, login="", password="")
+        result = await gateway.send(57, "79001234567", "hello")
+        assert result.outcome == SendOutcome.SENT, result.error
+        assert "user1" not in gateway.describe() and "p%40ss" not in gateway.describe()
+
+    async def test_a_token_and_a_login_in_the_url_still_send(self, emulator):
+        url = emulator.url.replace("http://", "http://someone:secret@")
+        result = await probe(emulator, url=url).send(58, "79001234567", "hi")
+        assert (result.outcome, result.error) == (SendOutcome.SENT, "")
+
+
 class TestHyber:
     @pytest.fixture(autouse=True)
     def credentials(self, emulator):

@@ -17,6 +17,7 @@ import json
 import os
 import ssl
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -141,6 +142,22 @@ class Reply:
         return self.body.decode("utf-8", errors="replace")
 
 
+def without_login(url: str) -> tuple[str, str | None]:
+    """The URL without its `user:password@`, and those credentials (URL-decoded) as a Basic
+    Authorization value if any: aiohttp refuses credentials in a URL next to an Authorization
+    header, and a URL gets printed."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    login = aiohttp.encode_basic_auth(urllib.parse.unquote(parts.username or ""),
+                                      urllib.parse.unquote(parts.password or ""))
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc)), login
+
+
 EXACT_TIMEOUTS = 1e9
 """aiohttp rounds a timeout above this up to a whole second of its loop: never."""
 
@@ -150,9 +167,11 @@ class HttpGateway(Gateway):
 
     def __init__(self, gateway_config, concurrency: int = 8):
         self.config = gateway_config
+        self.url, self._url_login = without_login(gateway_config.url)
+        """The gateway's URL without any `user:password@`; those become Basic credentials."""
         self.timeout = gateway_config.timeout
         self.concurrency = max(1, concurrency)
-        self._proxy, self._ssl = _environment(gateway_config.url)
+        self._proxy, self._ssl = _environment(self.url)
         self._session: aiohttp.ClientSession | None = None
         self._session_loop = None
 
@@ -166,8 +185,11 @@ class HttpGateway(Gateway):
         if self._session is None or self._session.closed or self._session_loop is not loop:
             connector = aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=0,
                                              keepalive_timeout=30, ssl=self._ssl)
+            headers = self.headers()
+            if self._url_login is not None and "Authorization" not in headers:
+                headers["Authorization"] = self._url_login
             self._session = aiohttp.ClientSession(
-                connector=connector, headers=self.headers(), cookie_jar=aiohttp.DummyCookieJar(),
+                connector=connector, headers=headers, cookie_jar=aiohttp.DummyCookieJar(),
                 timeout=aiohttp.ClientTimeout(total=self.timeout, ceil_threshold=EXACT_TIMEOUTS),
                 trust_env=False)
             self._session_loop = loop

@@ -25,6 +25,7 @@ from tui_notifier.delivery.gateways.base import (
     failure,
     parse_json,
     short,
+    without_login,
 )
 from tui_notifier.models import SendOutcome
 
@@ -71,8 +72,9 @@ class HyberGateway(HttpGateway):
 
     def __init__(self, gateway_config, concurrency: int = 8):
         super().__init__(gateway_config, concurrency)
-        self.send_url = f"{gateway_config.url.rstrip('/')}/{gateway_config.client_id}"
-        self.dr_base = f"{(gateway_config.dr_url or gateway_config.url).rstrip('/')}/{gateway_config.client_id}/api/dr"
+        self.send_url = f"{self.url.rstrip('/')}/{gateway_config.client_id}"
+        dr_url = without_login(gateway_config.dr_url)[0] if gateway_config.dr_url else self.url
+        self.dr_base = f"{dr_url.rstrip('/')}/{gateway_config.client_id}/api/dr"
 
     def headers(self) -> dict[str, str]:
         if self.config.login or self.config.password:

@@ -21,7 +21,7 @@ class ProbeGateway(HttpGateway):
 
     def __init__(self, gateway_config, concurrency: int = 8):
         super().__init__(gateway_config, concurrency)
-        self.base_url = gateway_config.url.rstrip("/")
+        self.base_url = self.url.rstrip("/")
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.config.token}"} if self.config.token else {}
