@@ -6,6 +6,12 @@ and sweeps; cancelling a dispatch, stopping a phone, deleting a client), changes
 in its own transaction through a `Tally`, so a reader sees them equal to a GROUP BY over the
 messages at every moment, and a report costs O(dispatches) instead of O(messages).
 
+Every writer on PostgreSQL takes the rows it changes in one global order: the dispatch row
+first (when it locks it), then the message rows in ascending id (`in_id_order`,
+`lock_messages`; results and reports lock the messages they name before writing them), then
+the counter rows sorted (`Tally.apply`). Two writers then never wait on each other in a
+circle: a delete of a dispatch waits for a consumer recording results for its messages.
+
 A writer notes the moves it made (from the rows its statements changed, never from what it
 meant to change) and applies the tally last, just before its commit: the counter rows are
 then locked last and always in the same order, so writers on PostgreSQL never deadlock on
@@ -103,6 +109,23 @@ def prepare(dispatch_id) -> None:
         f'INSERT INTO {_table()} (dispatch_id, status, "count", changed_at) '
         f"SELECT ?, status, 0, {_now_ms_sql()} FROM ({_statuses_sql()}) AS every_status WHERE 1 = 1 "
         "ON CONFLICT (dispatch_id, status) DO NOTHING"), (Dispatch.id.db_value(uuid.UUID(key_of(dispatch_id))),))
+
+
+def in_id_order(where):
+    """The ids of the messages `where` picks, as a query (or a subquery for `Message.id.in_`)
+    that on PostgreSQL locks them in ascending id, the one order every writer takes them in; a
+    row changed meanwhile is checked against `where` again, and left out if it no longer fits."""
+    query = Message.select(Message.id).where(where)
+    if is_sqlite(database.obj):
+        return query
+    return query.order_by(Message.id).for_update()
+
+
+def lock_messages(where) -> None:
+    """Lock the messages `where` picks in ascending id before a write that changes them by some
+    other condition (a cascade, several statements); nothing to do on SQLite."""
+    if not is_sqlite(database.obj):
+        in_id_order(where).execute()
 
 
 def _statuses(message_ids: list[int], lock: bool) -> dict[int, tuple[str, str]]:

@@ -23,8 +23,8 @@ from playhouse.pool import PooledPostgresqlDatabase
 from tui_notifier import counts, models
 from tui_notifier.models import database, is_sqlite
 
-__all__ = ["DatabaseError", "TRANSIENT_ERRORS", "close_database", "database", "describe", "is_sqlite",
-           "open_database", "persist"]
+__all__ = ["DatabaseError", "TRANSIENT_ERRORS", "close_database", "database", "describe", "is_deadlock",
+           "is_sqlite", "open_database", "persist"]
 
 log = logging.getLogger("tui_notifier.db")
 T = TypeVar("T")
@@ -97,6 +97,17 @@ def persist(work: Callable[[], T], what: str, give_up: Callable[[], bool] = lamb
         if failures:
             log.warning("%s: written after %d failed tries", what, failures)
         return result
+
+
+DEADLOCK_DETECTED = "40P01"
+"""PostgreSQL's SQLSTATE for the victim of a deadlock: its transaction was rolled back whole."""
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """Whether `exc` says PostgreSQL chose this transaction as a deadlock's victim: it did
+    nothing, and the same work done again normally goes through."""
+    cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+    return getattr(cause, "pgcode", None) == DEADLOCK_DETECTED
 
 
 def _one_line(exc: Exception) -> str:

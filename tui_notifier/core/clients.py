@@ -277,8 +277,10 @@ DELETED_ERROR = "the client was deleted"
 
 def delete_client(client_id: int) -> None:
     """Remove a client and cancel its unsent messages; messages already sent keep their phone
-    for the reports."""
+    for the reports. Its messages are locked first, in the order every writer takes them in:
+    the delete also changes the sent ones (their client is forgotten)."""
     with database.atomic():
+        counts.lock_messages(Message.client == client_id)
         cancelled = (Message.update(status=MessageStatus.CANCELLED, last_error=DELETED_ERROR, next_attempt_at=None,
                                     updated_at=utcnow())
                      .where((Message.client == client_id) & (Message.status == MessageStatus.CREATED))

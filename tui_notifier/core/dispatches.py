@@ -12,7 +12,7 @@ import uuid
 from typing import Callable, Iterable
 
 import pytz
-from peewee import IntegrityError, fn
+from peewee import IntegrityError, OperationalError, fn
 
 from tui_notifier import counts
 from tui_notifier.clock import UTC, utcnow
@@ -20,7 +20,7 @@ from tui_notifier.core import audit, stoplist, templates
 from tui_notifier.core.clients import clean_operator_code, clean_tag, clean_timezone
 from tui_notifier.core.errors import NotFound, StateError, ValidationError, shown
 from tui_notifier.core.windows import parse_window
-from tui_notifier.db import database, is_sqlite
+from tui_notifier.db import database, is_deadlock, is_sqlite
 from tui_notifier.models import Client, Dispatch, DispatchRecipient, DispatchStatus, Message, MessageStatus
 
 MAX_TEXT_LENGTH = 2000
@@ -474,7 +474,8 @@ def _set_status(dispatch_id, status_for, change: str, reason: str = "",
             dispatch.finished_at = now
             Dispatch.update(finished_at=now).where(Dispatch.id == dispatch.id).execute()
             cancelled = Message.update(status=MessageStatus.CANCELLED, lease_until=None, updated_at=now).where(
-                (Message.dispatch == dispatch.id) & (Message.status == MessageStatus.CREATED)
+                Message.id.in_(counts.in_id_order(
+                    (Message.dispatch == dispatch.id) & (Message.status == MessageStatus.CREATED)))
             ).execute()
             tally = counts.Tally()
             tally.move(dispatch.id, MessageStatus.CREATED, MessageStatus.CANCELLED, cancelled)
@@ -501,18 +502,32 @@ def cancel_dispatch(dispatch_id, now=None) -> Dispatch:
                        "cancelled by the operator", now)
 
 
-def delete_dispatch(dispatch_id) -> None:
+def delete_dispatch(dispatch_id, retries: int = 1) -> None:
     """Remove a dispatch with its messages and their history, and its counters.
 
     Refused while any of its requests is in flight: the gateway may have taken it, and its
-    record would have nowhere to go. The dispatch row is locked first, so no consumer claims
-    messages of it between the check and the delete. The messages go before the dispatch: a
-    consumer recording results for them holds them and then takes the counters, which would
-    otherwise be held by this delete's cascade from the dispatch."""
+    record would have nowhere to go. On PostgreSQL the dispatch row is locked first, so no
+    consumer claims messages of it between the check and the delete, and then its messages in
+    the order every writer takes them (`counts.in_id_order`), so a consumer recording results
+    for them is waited for. Should PostgreSQL still pick this delete as a deadlock's victim,
+    it is done again up to `retries` times rather than shown to the operator as an error."""
+    while True:
+        try:
+            dispatch = _delete(dispatch_id)
+            break
+        except OperationalError as exc:
+            if retries <= 0 or not is_deadlock(exc):
+                raise
+            retries -= 1
+    notify(dispatch, "deleted")
+
+
+def _delete(dispatch_id) -> Dispatch:
     with database.atomic():
         dispatch = get_dispatch(dispatch_id)
         if not is_sqlite(database.obj):
             Dispatch.select(Dispatch.id).where(Dispatch.id == dispatch.id).for_update().execute()
+            counts.lock_messages(Message.dispatch == dispatch.id)
         in_flight = Message.select().where(
             (Message.dispatch == dispatch.id) & (Message.status == MessageStatus.SENDING)).count()
         if in_flight:
@@ -522,4 +537,4 @@ def delete_dispatch(dispatch_id) -> None:
         Message.delete().where(Message.dispatch == dispatch.id).execute()
         Dispatch.delete().where(Dispatch.id == dispatch.id).execute()
         audit.record("delete", "dispatch", dispatch.id)
-    notify(dispatch, "deleted")
+    return dispatch

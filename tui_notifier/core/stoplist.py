@@ -86,7 +86,8 @@ def cancel_unsent(phones: list[str], reason: str, now, tally: counts.Tally) -> i
     moves go to `tally`, which the caller applies when its transaction has nothing else to write."""
     dispatches = [d for (d,) in Message.update(status=MessageStatus.CANCELLED, last_error=reason,
                                                updated_at=now or utcnow(), next_attempt_at=None)
-                  .where(Message.phone.in_(phones) & (Message.status == MessageStatus.CREATED))
+                  .where(Message.id.in_(counts.in_id_order(
+                      Message.phone.in_(phones) & (Message.status == MessageStatus.CREATED))))
                   .returning(Message.dispatch).tuples().execute()]
     tally.moves(dispatches, MessageStatus.CREATED, MessageStatus.CANCELLED)
     return len(dispatches)

@@ -426,9 +426,11 @@ def _storable(outcome: Fate) -> Fate:
 
 
 def _write_results(outcomes: list[Fate], now_ms: int) -> None:
+    """The messages are locked first in ascending id (`counts.Watch`) and written in that
+    order too, the order every writer takes them in."""
     by_kind: dict[str, list] = {}
     attempts = []
-    for o in outcomes:
+    for o in sorted(outcomes, key=lambda o: o.message_id):
         attempt_outcome = _TRANSITIONS[o.kind][2]
         if o.kind == Result.SENT:
             error = ""
@@ -517,7 +519,8 @@ def sweep_ended(now: _dt.datetime | None = None) -> Sweep:
     under a live lease are waited for), and a dispatch with nothing left becomes `finished`.
 
     A dispatch whose whole time passed with no consumer running is fanned out first, so its
-    report shows whom it missed rather than nobody.
+    report shows whom it missed rather than nobody. Each dispatch's row is locked before its
+    messages, as a delete of it does.
     """
     now = now_or(now)
     result = Sweep()
@@ -526,6 +529,8 @@ def sweep_ended(now: _dt.datetime | None = None) -> Sweep:
         & (Dispatch.end_at <= now)))
     for d in ended:
         with database.atomic():
+            if is_postgres():
+                Dispatch.select(Dispatch.id).where(Dispatch.id == d.id).for_update().execute()
             tally = counts.Tally()
             if d.fanned_out_at is None and d.start_at <= now:
                 counts.prepare(d.id)
@@ -542,11 +547,13 @@ def sweep_ended(now: _dt.datetime | None = None) -> Sweep:
 
 def _settle(dispatch_id, status: str, now: _dt.datetime, tally: counts.Tally, **fields) -> list[Touched]:
     """A dispatch's unsent messages (waiting, or claimed under a lease that ran out) become
-    `status`; one statement per status they leave, so the tally knows each move."""
+    `status`; one statement per status they leave, so the tally knows each move, after both
+    kinds are locked together in ascending id."""
     touched = []
-    for old, condition in ((MessageStatus.CREATED, Message.status == MessageStatus.CREATED),
-                           (MessageStatus.SENDING, (Message.status == MessageStatus.SENDING)
-                            & (Message.lease_until <= now))):
+    settled = ((MessageStatus.CREATED, Message.status == MessageStatus.CREATED),
+               (MessageStatus.SENDING, (Message.status == MessageStatus.SENDING) & (Message.lease_until <= now)))
+    counts.lock_messages((Message.dispatch == as_uuid(dispatch_id)) & (settled[0][1] | settled[1][1]))
+    for old, condition in settled:
         rows = list(Message.update(status=status, lease_until=None, lease_owner=None, next_attempt_at=None,
                                    updated_at=now, **fields)
                     .where((Message.dispatch == as_uuid(dispatch_id)) & condition)
@@ -585,7 +592,8 @@ def release_stale(live_owners, now: _dt.datetime | None = None) -> list[Touched]
     with database.atomic():
         rows = list(Message.update(status=MessageStatus.CREATED, lease_until=None, lease_owner=None,
                                    updated_at=now)
-                    .where((Message.status == MessageStatus.SENDING) & (stale | dead_owner))
+                    .where(Message.id.in_(counts.in_id_order(
+                        (Message.status == MessageStatus.SENDING) & (stale | dead_owner))))
                     .returning(*_RETURN_IDS).tuples().execute())
         tally = counts.Tally()
         tally.moves([d for _m, d, _c in rows], MessageStatus.SENDING, MessageStatus.CREATED)

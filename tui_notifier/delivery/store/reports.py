@@ -90,10 +90,14 @@ class ReportOutcome:
 
 
 def record_reports(outcomes: list[ReportOutcome], now: _dt.datetime | None = None) -> None:
+    """Store what a batch of polls found; the messages are locked first, in ascending id, the
+    order every writer takes them in (a delete of their dispatch then waits for this)."""
     if not outcomes:
         return
     now = now_or(now)
+    outcomes = sorted(outcomes, key=lambda o: o.message_id)
     with database.atomic():
+        counts.lock_messages(Message.id.in_([o.message_id for o in outcomes]))
         rows = [dict(message=o.message_id, received_at=now, **o.report.__dict__)
                 for o in outcomes if o.report is not None]
         if rows:
