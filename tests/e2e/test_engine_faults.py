@@ -85,7 +85,7 @@ def test_sigterm_under_a_dripping_gateway_exits_within_the_timeout_and_records_e
 def test_retry_after_is_the_next_attempt_of_the_message_and_holds_the_gateway(stack, status, form, least):
     """`least`: an HTTP date counts whole seconds, so "2 s from now" may be a little over 1 s."""
     stack.start_emulator("--throttle-rate", "0.25", "--throttle-status", str(status), "--retry-after", "2",
-                         "--retry-after-format", form)
+                         "--retry-after-format", form, "--seed", "1")  # seed 1: the first send is throttled
     stack.configure(sending={"concurrency": 4, "retry": {"max_delay": 5.0}})
     add_clients(8)
     stack.consumer()

@@ -39,6 +39,8 @@ def register(subparsers) -> None:
                    help="the wait a throttled send's Retry-After asks for")
     p.add_argument("--retry-after-format", choices=("seconds", "date"), default="seconds",
                    help="Retry-After as a number of seconds or as an HTTP date")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the fault draws, so a run's faults repeat (default: random)")
     p.add_argument("--stats-file", metavar="PATH", help="write the final stats as JSON here on exit")
     p.set_defaults(handler=run)
 
@@ -62,7 +64,7 @@ def run(args, ctx) -> int:
     if args.down_for:
         faults.update({"down_for": args.down_for})
     try:
-        emulator = Emulator(args.port, faults)
+        emulator = Emulator(args.port, faults, seed=args.seed)
     except OSError as exc:
         raise Failure(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
     print(f"sandbox gateway listening on {emulator.url}", flush=True)
