@@ -35,22 +35,12 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    try:
-        server = servers.start_postgres()
-    except (FileNotFoundError, OSError) as exc:
-        pytest.skip(f"no PostgreSQL here: {exc}")
-    yield server
-    server.stop()
+    yield from servers.running(servers.start_postgres, "PostgreSQL")
 
 
 @pytest.fixture(scope="session")
 def redis_server():
-    try:
-        server = servers.start_redis()
-    except (FileNotFoundError, OSError) as exc:
-        pytest.skip(f"no Redis here: {exc}")
-    yield server
-    server.stop()
+    yield from servers.running(servers.start_redis, "Redis")
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -187,3 +189,14 @@ class Inbox:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+def running(start, what: str):
+    """A fixture's body: the server `start` makes, stopped afterwards; the test skips when
+    this machine cannot run it."""
+    try:
+        server = start()
+    except (FileNotFoundError, OSError) as exc:
+        pytest.skip(f"no {what} here: {exc}")
+    yield server
+    server.stop()

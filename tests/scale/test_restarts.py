@@ -19,22 +19,12 @@ RESUME_SECONDS = 10
 @pytest.fixture(scope="module")
 def postgres_server():
     """A server of this module's own: restarting it must not disturb other tests."""
-    try:
-        server = servers.start_postgres()
-    except (FileNotFoundError, OSError) as exc:
-        pytest.skip(f"no PostgreSQL here: {exc}")
-    yield server
-    server.stop()
+    yield from servers.running(servers.start_postgres, "PostgreSQL")
 
 
 @pytest.fixture(scope="module")
 def redis_server():
-    try:
-        server = servers.start_redis()
-    except (FileNotFoundError, OSError) as exc:
-        pytest.skip(f"no Redis here: {exc}")
-    yield server
-    server.stop()
+    yield from servers.running(servers.start_redis, "Redis")
 
 
 def in_flight() -> set[str]:
