@@ -7,7 +7,7 @@ import pytest
 
 from tests.api.seeds import SEED000_ALL, SEED000_KEYS, SEED000_ONE
 from tui_notifier import counts
-from tui_notifier.core import dispatches
+from tui_notifier.core import dispatches, reports
 from tui_notifier.db import database
 from tui_notifier.models import Client, Message, MessageStatus
 
@@ -67,3 +67,44 @@ def test_a_malformed_id_is_not_found_either(api, reported, bad):
 def test_an_empty_database_gives_an_empty_array(api):
     answer = api.get(SEED000_ALL)
     assert (answer.status, answer.json()) == (200, [])
+
+
+def _move(dispatch, old: str, new: str) -> None:
+    with database.atomic():
+        tally = counts.Tally()
+        tally.move(dispatch.id, old, new)
+        tally.apply()
+
+
+@pytest.mark.parametrize("path, figure", [(SEED000_ALL, lambda body: body[0]["counts"]["sending"]),
+                                          ("/Stats/", lambda body: body[0]["messages_by_status"]["sending"])])
+def test_a_report_list_shows_a_counter_change_at_once_and_its_undoing_too(api, reported, path, figure):
+    first = api.get(path)
+    assert figure(first.json()) == 0
+    _move(reported, MessageStatus.CREATED, MessageStatus.SENDING)
+    assert figure(api.get(path).json()) == 1
+    _move(reported, MessageStatus.SENDING, MessageStatus.CREATED)
+    again = api.get(path)
+    assert figure(again.json()) == 0 and again.text == first.text
+
+
+def test_a_report_list_shows_a_change_of_a_dispatch_at_once(api, reported):
+    assert api.get(SEED000_ALL).json()[0]["end_datetime"] == "2031-01-27T15:44:00Z"
+    moved = api.send("PATCH", f"/api/v1/dispatches/{reported.id}/", {"end_datetime": "2032-02-03T04:05:06Z"})
+    assert moved.status == 200
+    assert api.get(SEED000_ALL).json()[0]["end_datetime"] == "2032-02-03T04:05:06Z"
+    assert api.post(f"/api/v1/dispatches/{reported.id}/cancel/").status == 200
+    assert api.get(SEED000_ALL).json()[0]["status"] == "cancelled"
+    assert api.send("DELETE", f"/api/v1/dispatches/{reported.id}/").status == 204
+    assert api.get(SEED000_ALL).json() == []
+
+
+def test_an_unchanged_report_list_is_answered_without_building_it_again(api, reported, monkeypatch):
+    built = []
+    build = reports.all_reports
+    monkeypatch.setattr(reports, "all_reports", lambda *args: built.append(1) or build(*args))
+    first = api.get(SEED000_ALL).text
+    assert [api.get(SEED000_ALL).text for _ in range(3)] == [first] * 3
+    assert len(built) == 1
+    _move(reported, MessageStatus.CREATED, MessageStatus.SENDING)
+    assert api.get(SEED000_ALL).text != first and len(built) == 2

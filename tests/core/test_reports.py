@@ -6,8 +6,11 @@ import pytest
 from tui_notifier.core.errors import NotFound
 from tui_notifier.core import dispatches
 from tui_notifier.core.reports import (
-    all_reports, count_messages, dispatch_messages, dispatch_report, message_history, refreshed_reports, top_errors,
+    all_reports, count_messages, dispatch_messages, dispatch_report, message_history, refreshed_reports,
+    reports_version, top_errors,
 )
+from tui_notifier import counts
+from tui_notifier.db import database
 from tui_notifier.delivery.store import messages as store
 from tui_notifier.models import Attempt, DeliveryReport, Message, MessageStatus
 
@@ -187,3 +190,41 @@ def test_a_refresh_reads_what_changed_and_ends_up_with_what_a_full_read_gives(ne
     dispatches.delete_dispatch(quiet.id)
     after_delete = refreshed_reports(changed)
     assert _shown(after_delete.reports) == _shown(all_reports()) and len(after_delete.reports) == 2
+
+
+def test_the_reports_version_stays_while_nothing_changes_and_moves_with_every_change(new_dispatch, give_messages,
+                                                                                    now):
+    quiet, busy = new_dispatch(), new_dispatch(start=now + dt.timedelta(minutes=1))
+    give_messages(quiet, delivered=2)
+    store.fan_out(busy.id, now=now + dt.timedelta(minutes=30))
+    seen = [reports_version()]
+    assert reports_version() == seen[0]
+
+    def changed(change) -> None:
+        change()
+        version = reports_version()
+        assert version not in seen
+        seen.append(version)
+
+    changed(lambda: store.claim(busy.id, 1, lease_seconds=10, owner=1, now=now + dt.timedelta(minutes=30)))
+    changed(lambda: dispatches.pause_dispatch(quiet.id, now=now))
+    changed(lambda: new_dispatch(text="Third"))
+    changed(lambda: dispatches.delete_dispatch(quiet.id))
+    assert reports_version() == seen[-1]
+
+
+def test_the_reports_a_version_stands_for_are_the_reports_read_then(new_dispatch, give_messages, now):
+    """A count that moves and moves back gives the version it had: the reports made from that
+    version show its counts, not whatever was read in between."""
+    busy = new_dispatch(start=now + dt.timedelta(minutes=1))
+    give_messages(busy, created=2, delivered=3)
+    version = reports_version()
+    assert version.counts() == counts.read()
+    assert _shown(all_reports(version)) == _shown(all_reports())
+
+    with database.atomic():
+        tally = counts.Tally()
+        tally.move(busy.id, MessageStatus.CREATED, MessageStatus.SENDING)
+        tally.apply()
+    assert dispatch_report(busy.id).counts == {"created": 1, "sending": 1, "delivered": 3}
+    assert _shown(all_reports(version)) == [(busy.id, busy.status, {"created": 2, "delivered": 3})]

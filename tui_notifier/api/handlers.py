@@ -194,8 +194,30 @@ def message_show(req, resp, dialect: Dialect, message_id: int, **params):
 
 # Reports ----------------------------------------------------------------------------------
 
+class ReportAnswers:
+    """Whole answers made from every dispatch's report, each kept with the reports' version it
+    was made from: while nothing they show changed (`reports.reports_version`), a request is
+    answered with the bytes made before instead of building and encoding the reports again."""
+
+    def __init__(self):
+        self.held: dict[str, tuple] = {}
+
+    def answer(self, resp, name: str, make) -> None:
+        version = reports.reports_version()
+        held = self.held.get(name)
+        if held is None or held[0] != version:
+            handler = resp.options.media_handlers[falcon.MEDIA_JSON]
+            held = (version, handler.serialize(make(reports.all_reports(version)), falcon.MEDIA_JSON))
+            self.held[name] = held
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = held[1]
+
+
+REPORT_ANSWERS = ReportAnswers()
+
+
 def report_list(req, resp, dialect: Dialect, **params):
-    resp.media = [report.as_json() for report in reports.all_reports()]
+    REPORT_ANSWERS.answer(resp, "dispatch-reports", lambda found: [report.as_json() for report in found])
 
 
 def report_show(req, resp, dialect: Dialect, **params):
@@ -224,7 +246,8 @@ def _stats(dialect: Dialect, report) -> dict:
 
 
 def stats_list(req, resp, dialect: Dialect, **params):
-    resp.media = [_stats(dialect, report) for report in reports.all_reports()]
+    REPORT_ANSWERS.answer(resp, f"stats-{dialect.name}",
+                          lambda found: [_stats(dialect, report) for report in found])
 
 
 def stats_show(req, resp, dialect: Dialect, **params):
