@@ -33,6 +33,14 @@ class UTCTimestampField(pw.TimestampField):
         kwargs.setdefault("default", None)
         super().__init__(*args, **kwargs)
 
+    def db_value(self, value):
+        """peewee's value, reckoned without `utctimetuple` and `timegm`: every result and claim
+        the engine writes converts a few instants."""
+        if type(value) is _dt.datetime:
+            since = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - _EPOCH
+            return int(round((since.days * 86400 + since.seconds + value.microsecond * .000001) * self.resolution))
+        return super().db_value(value)
+
     def python_value(self, value):
         value = super().python_value(value)
         if isinstance(value, _dt.datetime) and value.tzinfo is None:
@@ -40,6 +48,7 @@ class UTCTimestampField(pw.TimestampField):
         return value
 
 
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
 _STORED_INSTANT = UTCTimestampField()
 
 

@@ -61,10 +61,13 @@ class Recorder:
         self._thread.start()
 
     def put(self, entry: Entry) -> None:
-        """A result to write (from the loop); its waiter is done once the result is committed."""
+        """A result to write (from the loop); its waiter is done once the result is committed.
+        The thread is woken once per write, not once per result: setting an Event costs a lock."""
         with self._lock:
             self._entries.append(entry)
-        self._wake.set()
+            asleep = not self._wake.is_set()
+        if asleep:
+            self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Write what has come in, then end the thread; results still unwritten after

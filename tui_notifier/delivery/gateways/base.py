@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import email.utils
+import functools
 import json
 import os
 import ssl
@@ -22,6 +23,7 @@ import urllib.request
 from dataclasses import dataclass
 
 import aiohttp
+import yarl
 
 from tui_notifier.delivery.store.reports import ReportData
 from tui_notifier.models import SendOutcome
@@ -200,11 +202,12 @@ class HttpGateway(Gateway):
         if session is not None and not session.closed:
             await session.close()
 
-    async def request(self, method: str, url: str, body: dict | None = None):
+    async def request(self, method: str, url: str | yarl.URL, body: dict | bytes | None = None):
         """(Reply or None, error text, latency ms); never raises for network trouble. The
-        timeout bounds the whole request, the wait for a connection and the body included."""
+        timeout bounds the whole request, the wait for a connection and the body included.
+        `body` is sent as JSON: a dict is encoded here, bytes are taken as encoded already."""
         started = time.monotonic()
-        data = json.dumps(body).encode() if body is not None else None
+        data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if data is not None else None
         try:
             async with self.session().request(method, url, data=data, headers=headers,
@@ -249,6 +252,12 @@ def _reason(exc: Exception) -> str:
     if not text or "://" in text or "host " in text.lower():
         text = type(exc).__name__
     return short(text, 160)
+
+
+@functools.lru_cache(maxsize=256)
+def json_text(text: str) -> bytes:
+    """A message text as a JSON string: a dispatch sends the same text thousands of times."""
+    return json.dumps(text).encode()
 
 
 def parse_json(reply: Reply) -> dict | None:
