@@ -3,6 +3,7 @@ itself; anyone can tell whether a consumer is alive."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import signal
@@ -16,7 +17,7 @@ from harness import add_clients, wait_for
 from tui_notifier.core.dispatches import (cancel_dispatch, create_dispatch, pause_dispatch, resume_dispatch,
                                           update_dispatch)
 from tui_notifier.db import close_database, open_database
-from tui_notifier.delivery.consumer import EmbeddedConsumer, consumer_state
+from tui_notifier.delivery.consumer import COLLECTOR_THRESHOLD, EmbeddedConsumer, consumer_state, tune_collector
 from tui_notifier.delivery.queue import connect, connected, disconnect, queue_identity
 from tui_notifier.models import Message
 from tui_notifier.delivery.store import leases
@@ -136,3 +137,14 @@ def test_a_redis_queue_works_the_same(sqlite_config, redis_server):
                  timeout=15, what="every message sent")
     finally:
         embedded.stop()
+
+
+def test_a_standalone_consumer_freezes_what_it_built_and_collects_cycles_rarely():
+    threshold = gc.get_threshold()
+    try:
+        tune_collector()
+        assert gc.get_threshold() == COLLECTOR_THRESHOLD
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
