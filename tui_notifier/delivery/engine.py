@@ -530,7 +530,7 @@ class _Batch:
         slots = engine.sender.slots
         await slots.acquire()
         try:
-            fresh = await self.watched.fresh(UNCHECKED_SECONDS)
+            fresh = self.watched.current() or await self.watched.fresh(UNCHECKED_SECONDS)
             at = engine.clock()
             blocker = self.blocker(message, at) if fresh is not None else "unchecked"
             self.watched.started(message.id)

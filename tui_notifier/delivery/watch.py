@@ -79,6 +79,11 @@ class Watched:
         event, self._fresh = self._fresh, asyncio.Event()
         event.set()
 
+    def current(self) -> View | None:
+        """The view if it is fresh enough now, without waiting (on the loop)."""
+        view = self.view
+        return view if time.monotonic() - view.read_at <= FRESH_SECONDS else None
+
     async def fresh(self, patience: float) -> View | None:
         """The view once it is at most `FRESH_SECONDS` old (on the loop); None when no reading
         came within `patience` seconds (the database is unreachable, say)."""

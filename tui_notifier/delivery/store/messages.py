@@ -62,12 +62,17 @@ class DispatchState:
     window: Window | None
     fanned_out: bool
     sender: str = ""
+    last_start: _dt.datetime = field(init=False, repr=False, compare=False)
+    """The first instant no request may start at (asked twice per message)."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "last_start", self.end_at - _LAST_MILLISECOND)
 
     def blocker(self, now: _dt.datetime) -> str | None:
         """Why no request may start now (`ended`, `paused`, `cancelled`, ...), or None."""
         if self.status == DispatchStatus.CANCELLED:
             return "cancelled"
-        if now >= self.end_at - _LAST_MILLISECOND or self.status == DispatchStatus.FINISHED:
+        if now >= self.last_start or self.status == DispatchStatus.FINISHED:
             return "ended"
         if self.status != DispatchStatus.RUNNING:
             return self.status
