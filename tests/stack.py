@@ -95,6 +95,16 @@ class Stack:
         return list(Attempt.select().join(Message).where(Message.dispatch == dispatch_id)
                     .order_by(Attempt.at))
 
+    def unrecorded_requests(self) -> set[str]:
+        """Messages the gateway got a request for more often than a consumer recorded starting
+        one. A recorded start is the consumer's own clock when it let the request go; the
+        gateway's clock of receipt also counts the way there, which a loaded machine stretches."""
+        started: dict[str, int] = {}
+        for (message_id,) in Attempt.select(Attempt.message).tuples():
+            started[str(message_id)] = started.get(str(message_id), 0) + 1
+        got = self.emulator.stats(ids=True)["ids"]
+        return {message_id for message_id, times in got.items() if times > started.get(message_id, 0)}
+
     def stop(self) -> None:
         for process in self.consumers:
             if process.alive():

@@ -3,8 +3,9 @@ than 100 ms after a pause, a cancel or an end change is committed, none after th
 a client deleted meanwhile, and a delete never loses the record of a request the gateway got.
 
 Times are compared on this machine's wall clock: the moment right after the commit (this
-test's listener is the first told), each request's start as the consumer recorded it, and the
-last request the emulator received (which also counts the request's way to it)."""
+test's listener is the first told) and each request's start as the consumer recorded it; the
+emulator got no request the consumer did not record. (When the emulator received a request
+also counts its way there, which a loaded machine stretches without bound.)"""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,6 @@ from tui_notifier.models import Dispatch, Message
 from harness import add_clients, wait_for
 
 LIMIT = 0.100
-TRAVEL = 0.100
-"""What a request may take, on a loaded machine, from the consumer's start to the emulator."""
 
 
 @pytest.fixture
@@ -54,10 +53,10 @@ def settled(stack, dispatch_id) -> None:
              timeout=15, what="requests in flight recorded")
 
 
-def last_starts(stack, dispatch_id) -> tuple[float, float]:
-    """(the last request start the consumer recorded, the last request the emulator received)."""
-    consumer = max(a.at for a in stack.attempts(dispatch_id)).timestamp()
-    return consumer, stack.emulator.stats()["last_request_at"]
+def last_start(stack, dispatch_id) -> float:
+    """The last request start the consumer recorded, once the emulator got no other request."""
+    assert stack.unrecorded_requests() == set()
+    return max(a.at for a in stack.attempts(dispatch_id)).timestamp()
 
 
 def test_no_request_starts_more_than_100_ms_after_a_pause_or_a_cancel(stack, commits):
@@ -69,16 +68,14 @@ def test_no_request_starts_more_than_100_ms_after_a_pause_or_a_cancel(stack, com
         committed = commits[-1]
         settled(stack, d.id)
         time.sleep(0.3)
-        started, received = last_starts(stack, d.id)
-        delays.append((change, round(1000 * (started - committed), 1), round(1000 * (received - committed), 1)))
+        delays.append((change, round(1000 * (last_start(stack, d.id) - committed), 1)))
         if change == "pause":
             requests = stack.emulator.stats()["requests"]
             dispatches.resume_dispatch(d.id)
             wait_for(lambda: stack.emulator.stats()["requests"] > requests + 30, timeout=10, what="sending again")
 
-    print("ms from each commit to the last request started, and to the last received:", delays)
-    assert max(started for _change, started, _received in delays) <= 1000 * LIMIT, delays
-    assert max(received for _change, _started, received in delays) <= 1000 * (LIMIT + TRAVEL), delays
+    print("ms from each commit to the last request started:", delays)
+    assert max(started for _change, started in delays) <= 1000 * LIMIT, delays
     assert Dispatch.get_by_id(d.id).status == "cancelled"
 
 
@@ -89,11 +86,10 @@ def test_no_request_starts_after_an_end_moved_to_just_after_now(stack, commits):
     committed = commits[-1]
     stack.wait_status(d.id, "finished", timeout=15)
 
-    started, received = last_starts(stack, d.id)
+    started = last_start(stack, d.id)
     print(f"end: last request started {1000 * (started - end.timestamp()):.1f} ms after the new end "
           f"({1000 * (started - committed):.1f} ms after the commit)")
     assert started < end.timestamp()
-    assert received < end.timestamp() + TRAVEL
     assert stack.counts(d.id).get("timeout", 0) > 1000
 
 
