@@ -10,10 +10,12 @@ caller retries it (`persist`), or the next heartbeat, tick or task does.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Generic, TypeVar
 from urllib.parse import urlparse
 
 import peewee
@@ -23,11 +25,12 @@ from playhouse.pool import PooledPostgresqlDatabase
 from tui_notifier import counts, models
 from tui_notifier.models import database, is_sqlite
 
-__all__ = ["DatabaseError", "TRANSIENT_ERRORS", "close_database", "database", "describe", "is_deadlock",
-           "is_sqlite", "open_database", "persist"]
+__all__ = ["DatabaseError", "GroupCommit", "TRANSIENT_ERRORS", "close_database", "database", "describe",
+           "is_deadlock", "is_sqlite", "one_writer", "open_database", "persist"]
 
 log = logging.getLogger("tui_notifier.db")
 T = TypeVar("T")
+I = TypeVar("I")
 
 TRANSIENT_ERRORS = (peewee.OperationalError, peewee.InterfaceError)
 """What a database says when it is away, full or locked, as opposed to a bug in a query."""
@@ -209,3 +212,101 @@ def describe(url: str) -> str:
     if parsed.password:
         return url.replace(f":{parsed.password}@", ":***@", 1)
     return url
+
+
+WRITER = threading.Lock()
+"""This process's turn to write SQLite: one writer at a time, queued here, is handed the
+database straight from the one before, where SQLite makes the others poll for its lock with
+growing sleeps. (PostgreSQL writes concurrently: `one_writer` takes no turn there.)"""
+
+
+@contextlib.contextmanager
+def one_writer():
+    """Hold this process's turn to write while the block runs (on SQLite)."""
+    if is_sqlite(database.obj):
+        with WRITER:
+            yield
+    else:
+        yield
+
+
+class _Turn(Generic[I]):
+    __slots__ = ("item", "result", "done", "wake")
+
+    def __init__(self, item: I):
+        self.item = item
+        self.result = None
+        self.done = False
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+
+class GroupCommit(Generic[I, T]):
+    """Writes of many threads, each waiting for its own: those that arrive while one batch is
+    being written are written together in the next, so a burst of them costs a transaction
+    and a commit each batch instead of each write, and nobody waits on the database's lock.
+
+    `write(items)` writes a batch in one transaction of the calling thread's connection and
+    gives one result per item: its value, or the exception its caller gets. A batch that fails
+    as a whole is written again one item at a time, so each caller gets its own answer. Use it
+    outside any transaction: a write is answered only once its batch has committed."""
+
+    LIMIT = 256
+
+    def __init__(self, write: Callable[[list[I]], list]):
+        self._write = write
+        self._lock = threading.Lock()
+        self._waiting: list[_Turn] = []
+        self._writing = False
+
+    @property
+    def waiting(self) -> int:
+        """How many writes wait for the batch being written to commit before theirs."""
+        return len(self._waiting)
+
+    def submit(self, item: I) -> T:
+        """Write `item` with whatever else is waiting; its result once the batch committed."""
+        turn = _Turn(item)
+        with self._lock:
+            self._waiting.append(turn)
+            leads = not self._writing
+            self._writing = True
+        if not leads:
+            turn.wake.acquire()
+        if not turn.done:
+            self._lead()
+        if isinstance(turn.result, BaseException):
+            raise turn.result
+        return turn.result
+
+    def _lead(self) -> None:
+        """Write the batch waiting now (this thread's own write first), then hand the writing
+        to the first that came meanwhile and wake the batch."""
+        with self._lock:
+            batch = self._waiting[:self.LIMIT]
+            del self._waiting[:self.LIMIT]
+        try:
+            for turn, result in zip(batch, self._results([turn.item for turn in batch])):
+                turn.result = result
+        except BaseException as exc:
+            for turn in batch:
+                turn.result = exc
+            raise
+        finally:
+            with self._lock:
+                following = self._waiting[0] if self._waiting else None
+                self._writing = following is not None
+            if following is not None:
+                following.wake.release()
+            for turn in batch:
+                turn.done = True
+            for turn in batch[1:]:
+                turn.wake.release()
+
+    def _results(self, items: list[I]) -> list:
+        try:
+            return self._write(items)
+        except Exception as exc:
+            if len(items) == 1:
+                return [exc]
+        return [self._results([item])[0] for item in items]

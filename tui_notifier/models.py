@@ -55,30 +55,36 @@ _STORED_INSTANT = UTCTimestampField()
 _INSERTS: dict = {}
 
 
-def insert_row(model, values: dict):
+def insert_row(model, values: dict, unless_taken: str | None = None):
     """INSERT one row and return its primary key, with the SQL and the conversion of each
     value prepared once per model, columns and kind of database: the hot writes of a server
     (a client, an audit entry) skip peewee's query building on every call. Fields left out
-    take their defaults, as `create` gives them."""
+    take their defaults, as `create` gives them.
+
+    With `unless_taken` (a unique field), a row whose value of it is taken is not inserted and
+    None is returned, without an error that would end the transaction on PostgreSQL."""
     db = database.obj
-    key = (model, tuple(values), type(db))
+    key = (model, tuple(values), type(db), unless_taken)
     plan = _INSERTS.get(key)
     if plan is None:
-        plan = _INSERTS[key] = _insert_plan(model, tuple(values), db)
+        plan = _INSERTS[key] = _insert_plan(model, tuple(values), db, unless_taken)
     sql, given, defaults = plan
     params = [convert(values[name]) for name, convert in given]
     params += [convert(default() if callable(default) else default) for default, convert in defaults]
-    return db.execute_sql(sql, params).fetchone()[0]
+    row = db.execute_sql(sql, params).fetchone()
+    return None if row is None else row[0]
 
 
-def _insert_plan(model, names: tuple, db) -> tuple:
+def _insert_plan(model, names: tuple, db, unless_taken: str | None = None) -> tuple:
     meta = model._meta
     left, right = db.quote
     quoted = lambda name: f"{left}{name}{right}"  # noqa: E731
     defaulted = [f for f in meta.sorted_fields if f.default is not None and not f.primary_key and f.name not in names]
     fields = [meta.fields[name] for name in names] + defaulted
     sql = (f"INSERT INTO {quoted(meta.table_name)} ({', '.join(quoted(f.column_name) for f in fields)}) "
-           f"VALUES ({', '.join([db.param] * len(fields))}) RETURNING {quoted(meta.primary_key.column_name)}")
+           f"VALUES ({', '.join([db.param] * len(fields))}) "
+           + (f"ON CONFLICT ({quoted(meta.fields[unless_taken].column_name)}) DO NOTHING " if unless_taken else "")
+           + f"RETURNING {quoted(meta.primary_key.column_name)}")
 
     def converter(field):
         if isinstance(field, pw.JSONField):

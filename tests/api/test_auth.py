@@ -3,9 +3,11 @@ tokens read; `tokens create|list|revoke` on the command line, the token kept onl
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import pytest
 
+from tests.api.conftest import Api
 from tests.api.seeds import SEED003_CLIENT, SEED003_TOKEN
 from tui_notifier.api.app import ApiOptions
 from tui_notifier.core import audit, tokens
@@ -78,3 +80,35 @@ def test_only_the_hash_is_stored(db):
 
 def test_an_unknown_path_is_404_even_without_a_token(api):
     assert api.get("/nowhere/").status == 404
+
+
+def test_clients_created_at_once_each_get_their_own_answer_row_and_audit_entry(api, writer, db):
+    """Sixteen creates sent together from eight connections under two tokens: each is answered
+    with its own client or its own error, and each row is audited under its own token."""
+    other = tokens.create_token("shop")[1]
+    bodies = [{"phone": f"7912000{n:04d}", "tag": f"t{n}"} for n in range(14)]
+    bodies += [{"phone": bodies[0]["phone"], "tag": "again"}, {"phone": "12345"}]
+    answers: dict = {}
+
+    def send(indexes):
+        own = Api(api.base)
+        for n in indexes:
+            answers[n] = own.post("/api/v1/clients/", bodies[n], token=writer if n % 2 else other)
+        own.session.close()
+
+    threads = [threading.Thread(target=send, args=(range(k, 16, 8),)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    created = {n: a.json() for n, a in answers.items() if a.status == 201}
+    refused = {n: a.json() for n, a in answers.items() if a.status == 400}
+    assert len(created) == 14 and len(refused) == 2
+    assert refused[15] == {"phone": [refused[15]["phone"][0]]}
+    assert sorted(refused) in ([0, 15], [14, 15]) and "already" in refused[sorted(refused)[0]]["phone"][0]
+    for n, body in created.items():
+        assert (body["phone"], body["tag"]) == (bodies[n]["phone"], bodies[n]["tag"])
+        assert answers[n].headers["Location"].endswith(f"/api/v1/clients/{body['id']}/")
+    entries = {e.object_id: e.actor for e in audit.list_entries() if e.object_type == "client"}
+    assert entries == {str(body["id"]): "crm-sync" if n % 2 else "shop" for n, body in created.items()}

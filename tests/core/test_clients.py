@@ -1,10 +1,14 @@
 """The client directory: validation of every field, the one-phone rule, search and paging."""
+import threading
+
 import pytest
 import pytz
 
-from tui_notifier.core import clients
+from harness import wait_for
+from tui_notifier.core import audit, clients
 from tui_notifier.core.clients import ClientFilter, add_client, check_client, count_clients, list_clients
 from tui_notifier.core.errors import Conflict, NotFound, ValidationError
+from tui_notifier.db import close_database, database, is_sqlite, one_writer
 from tui_notifier.models import MAX_TAG_LENGTH, Client, Message
 
 
@@ -270,3 +274,50 @@ def test_pages_by_limit_and_offset_or_after_an_id_cover_the_directory_once(direc
         by_keyset += [c.id for c in page]
         last = page[-1].id
     assert by_keyset == ids
+
+
+# --- adding from many threads at once ---------------------------------------------------
+
+def test_clients_added_together_from_many_threads_each_get_their_own_row_audit_and_error(db):
+    """While this process's turn to write is held (SQLite), the adds queue and then go in one
+    transaction; each thread still gets its own client (committed: its own connection reads
+    it) or its own error, and the audit names who added each."""
+    add_client("79000000000")
+    phones = {n: f"7900000000{n}" for n in range(7)}
+    phones[7] = phones[6]
+    results: dict = {}
+
+    def add(n: int) -> None:
+        with audit.acting_as(f"user{n}", "api"):
+            try:
+                client = clients.add_client_together(phones[n], tag=f"t{n}")
+                results[n] = Client.get_by_id(client.id).as_dict()
+            except Conflict as exc:
+                results[n] = exc
+            finally:
+                close_database()
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(8)]
+    with one_writer():
+        for thread in threads:
+            thread.start()
+        if is_sqlite(database.obj):
+            wait_for(lambda: clients._adding.waiting == 7, 30, 0.01, "every add queued")
+    for thread in threads:
+        thread.join(30)
+
+    assert isinstance(results[0], Conflict) and results[0].field == "phone"
+    assert [results[n]["phone"] for n in range(1, 6)] == [phones[n] for n in range(1, 6)]
+    assert sorted(isinstance(results[n], Conflict) for n in (6, 7)) == [False, True]
+    added = {n: result for n, result in results.items() if not isinstance(result, Conflict)}
+    assert all(result["tag"] == f"t{n}" for n, result in added.items())
+    assert count_clients() == 1 + len(added) == 7
+    entries = {e.object_id: e.actor for e in audit.list_entries() if e.object_type == "client"}
+    assert entries == {str(result["id"]): f"user{n}" for n, result in added.items()} | {
+        str(Client.get(Client.phone == "79000000000").id): "system"}
+
+
+def test_a_client_added_together_is_checked_like_any_other(db):
+    assert field_error(clients.add_client_together, "12345").field == "phone"
+    assert field_error(clients.add_client_together, "79001234567", timezone="Mars/Base").field == "timezone"
+    assert count_clients() == 0

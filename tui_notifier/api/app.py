@@ -2,7 +2,6 @@
 token auth, a bounded body, and every error in the seed systems' JSON shapes."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import falcon
@@ -10,7 +9,7 @@ import falcon
 from tui_notifier.api import errors
 from tui_notifier.api.routes import ROUTES, WRITES, Route
 from tui_notifier.core import audit, tokens
-from tui_notifier.db import close_database, database, is_sqlite
+from tui_notifier.db import WRITER, close_database, database, is_sqlite
 
 DEFAULT_MAX_BODY = 1024 * 1024
 
@@ -35,21 +34,21 @@ class DatabaseConnection:
 
 class OneWriterAtATime:
     """SQLite takes one writer at a time and makes the others poll for the lock with growing
-    sleeps; queueing this process's writing requests on a lock hands the database straight
-    from one to the next. (PostgreSQL writes concurrently: no lock there.)"""
-
-    def __init__(self):
-        self.lock = threading.Lock()
+    sleeps; a writing request holds this process's turn to write (`db.WRITER`) while it runs, so
+    the database is handed straight from one to the next. A route whose core call writes
+    together with other requests (`Op.together`) takes the turn itself, only while it writes.
+    (PostgreSQL writes concurrently: no turns there.)"""
 
     def process_resource(self, req, resp, resource, params):
-        if req.method in WRITES and resource is not None and is_sqlite(database.obj):
-            self.lock.acquire()
+        if (req.method in WRITES and resource is not None and is_sqlite(database.obj)
+                and req.method not in getattr(resource, "together", ())):
+            WRITER.acquire()
             req.context.writing = True
 
     def process_response(self, req, resp, resource, req_succeeded):
         if getattr(req.context, "writing", False):
             req.context.writing = False
-            self.lock.release()
+            WRITER.release()
 
 
 class BodyLimit:
@@ -100,6 +99,7 @@ class Endpoint:
 
     def __init__(self, route: Route):
         self.route = route
+        self.together = frozenset(method for method, op in route.ops.items() if op.together)
         for method, op in route.ops.items():
             setattr(self, f"on_{method.lower()}", self._responder(op, route))
 

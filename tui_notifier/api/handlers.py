@@ -296,7 +296,7 @@ def client_list(req, resp, dialect: Dialect, **params):
 
 def client_create(req, resp, dialect: Dialect, location: str, **params):
     changes = client_changes(read_body(req), dialect, complete=True)
-    client = _core_call(dialect, clients.add_client, **changes)
+    client = _core_call(dialect, clients.add_client_together, **changes)
     _created(req, resp, dialect.client_out(client), f"{req.prefix}{location}/{client.id}/")
 
 

@@ -32,6 +32,9 @@ class Op:
     """Query parameters: (name, description)."""
     bound: dict = field(default_factory=dict)
     """Keywords bound to the handler, such as the collection's path for `Location`."""
+    together: bool = False
+    """Its core call writes together with other requests' (a group commit) and takes this
+    process's turn to write itself, only while it writes."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,8 @@ def _collection(path: str, dialect: Dialect, group: str, kind: str, list_op: Op)
     schema = f"{dialect.name}_{kind}"
     return Route(path, dialect, group, {
         "GET": list_op,
-        "POST": Op(create, f"create a {kind}", 201, schema, f"{schema}_in", bound={"location": path}),
+        "POST": Op(create, f"create a {kind}", 201, schema, f"{schema}_in", bound={"location": path},
+                   together=kind == "client"),
     })
 
 

@@ -56,9 +56,10 @@ def current_actor() -> Actor:
     return _current.get() or _default
 
 
-def record(action: str, object_type: str, object_id="", detail: str = "") -> None:
-    """Add an entry for a write happening now, inside the caller's transaction."""
-    actor = current_actor()
+def record(action: str, object_type: str, object_id="", detail: str = "", actor: Actor | None = None) -> None:
+    """Add an entry for a write happening now, inside the caller's transaction, by `actor`
+    (default: who acts on this thread; a write done for another thread names its own)."""
+    actor = actor or current_actor()
     insert_row(AuditEntry, {"at": utcnow(), "actor": actor.name[:128], "face": actor.face, "action": action,
                             "object_type": object_type, "object_id": str(object_id)[:64],
                             "detail": detail[:MAX_DETAIL]})

@@ -17,7 +17,7 @@ from tui_notifier.core import audit
 from tui_notifier.core.errors import Conflict, NotFound, ValidationError, shown
 from tui_notifier.core.phones import normalize_phone, operator_code_of
 from tui_notifier.core.text import first_control
-from tui_notifier.db import database
+from tui_notifier.db import GroupCommit, database, one_writer
 from tui_notifier.models import MAX_TAG_LENGTH, Client, Message, MessageStatus, insert_row
 
 CLIENT_FIELDS = ("phone", "operator_code", "tag", "timezone")
@@ -222,6 +222,37 @@ def add_client(phone, operator_code=None, tag=None, timezone=None, attributes=No
     except pw.IntegrityError:
         raise _phone_taken(clean["phone"]) from None
     return client
+
+
+def _add_each(items: list[tuple[dict, audit.Actor]]) -> list[Client | Conflict]:
+    """Add clean clients in one transaction, each with its audit entry by its own actor; a
+    phone taken (before or earlier in the batch) is that client's Conflict alone."""
+    added: list[Client | Conflict] = []
+    with one_writer(), database.atomic():
+        for clean, actor in items:
+            key = insert_row(Client, clean, unless_taken="phone")
+            if key is None:
+                added.append(_phone_taken(clean["phone"]))
+                continue
+            added.append(Client(id=key, **clean))
+            audit.record("create", "client", key, _described(clean), actor=actor)
+    return added
+
+
+_adding = GroupCommit(_add_each)
+
+
+def add_client_together(phone, operator_code=None, tag=None, timezone=None, attributes=None) -> Client:
+    """`add_client` for a server adding clients from many threads at once: the clients that
+    arrive while others are being written are written together in the next transaction. Each
+    caller gets its own client (once committed) or its own error, as `add_client` gives them."""
+    clean = validate_client(
+        {"phone": phone, "operator_code": operator_code, "tag": tag, "timezone": timezone,
+         "attributes": attributes}
+    )
+    if database.in_transaction():
+        return add_client(**clean)
+    return _adding.submit((clean, audit.current_actor()))
 
 
 def _described(fields: dict) -> str:
