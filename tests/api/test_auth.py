@@ -3,10 +3,14 @@ tokens read; `tokens create|list|revoke` on the command line, the token kept onl
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
+import sys
 import threading
 
 import pytest
 
+from harness import wait_for
 from tests.api.conftest import Api
 from tests.api.seeds import SEED003_CLIENT, SEED003_TOKEN
 from tui_notifier.api.app import ApiOptions
@@ -112,3 +116,26 @@ def test_clients_created_at_once_each_get_their_own_answer_row_and_audit_entry(a
         assert answers[n].headers["Location"].endswith(f"/api/v1/clients/{body['id']}/")
     entries = {e.object_id: e.actor for e in audit.list_entries() if e.object_type == "client"}
     assert entries == {str(body["id"]): "crm-sync" if n % 2 else "shop" for n, body in created.items()}
+
+
+def test_a_token_is_read_from_the_database_about_once_a_second_not_once_a_request(api, writer, monkeypatch):
+    reads = []
+    read = tokens._read_holder
+    monkeypatch.setattr(tokens, "_read_holder", lambda key: reads.append(key) or read(key))
+    api.token = writer
+    assert [api.get("/api/v1/").status for _ in range(5)] == [200] * 5
+    assert len(reads) == 1
+    assert api.get("/api/v1/", token=writer + "x").status == 401
+    assert api.get("/api/v1/", token=writer + "x").status == 401 and len(reads) == 3
+
+
+def test_a_token_revoked_by_another_process_is_refused_within_the_time_it_is_remembered(api, writer, db_path,
+                                                                                       tmp_path):
+    api.token = writer
+    assert api.get("/api/v1/").status == 200
+    config = tmp_path / "elsewhere.yaml"
+    config.write_text(f"database: {json.dumps(str(db_path))}\n", encoding="utf-8")
+    revoke = subprocess.run([sys.executable, "-m", "tui_notifier", "--config", str(config), "tokens", "revoke",
+                             "crm-sync"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert revoke.returncode == 0, revoke.stderr
+    wait_for(lambda: api.get("/api/v1/").status == 401, tokens.REMEMBERED_FOR + 1, 0.02, "the revoke seen")

@@ -9,6 +9,7 @@ import datetime as _dt
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 import peewee as pw
@@ -55,10 +56,15 @@ def list_tokens() -> list[ApiToken]:
 
 
 def revoke_token(name: str) -> None:
-    with database.atomic():
-        if ApiToken.delete().where(ApiToken.name == str(name)).execute() == 0:
-            raise NotFound(f"no token named {shown(name)}")
-        audit.record("revoke", "token", name)
+    """Delete the token named `name`: this process refuses it from now on, every other within
+    `REMEMBERED_FOR`."""
+    try:
+        with database.atomic():
+            if ApiToken.delete().where(ApiToken.name == str(name)).execute() == 0:
+                raise NotFound(f"no token named {shown(name)}")
+            audit.record("revoke", "token", name)
+    finally:
+        _forget_all()
 
 
 @dataclass(frozen=True)
@@ -84,11 +90,47 @@ def _lookup_sql() -> str:
     return _LOOKUP[kind]
 
 
+REMEMBERED_FOR = 1.0
+"""Seconds a token found stays trusted without reading it again, so a server answering many
+requests reads each token about once a second instead of once a request. A revoke in the
+same process is seen at once; one by another process (the CLI) within this time."""
+REMEMBERED_AT_MOST = 1024
+
+_remembered: dict[str, tuple[float, object, Holder]] = {}
+"""{digest: (trusted until (monotonic), the database it was read from, holder)}"""
+_revokes = 0
+"""Revokes made by this process: a token read while one committed is not remembered."""
+
+
+def _forget_all() -> None:
+    global _revokes
+    _revokes += 1
+    _remembered.clear()
+
+
 def check_token(text: str) -> Holder | None:
     """Who holds the token whose text this is, or None."""
     if not text:
         return None
-    row = database.execute_sql(_lookup_sql(), (digest(text),)).fetchone()
+    key = digest(text)
+    now = time.monotonic()
+    held = _remembered.get(key)
+    if held is not None and held[0] > now and held[1] is database.obj:
+        return held[2]
+    revokes = _revokes
+    holder = _read_holder(key)
+    if holder is not None and revokes == _revokes:
+        if len(_remembered) >= REMEMBERED_AT_MOST:
+            _remembered.clear()
+        _remembered[key] = (now + REMEMBERED_FOR, database.obj, holder)
+        if revokes != _revokes:
+            _remembered.pop(key, None)
+    return holder
+
+
+def _read_holder(key: str) -> Holder | None:
+    """The holder of the token with digest `key` as the database has it now (noting its use)."""
+    row = database.execute_sql(_lookup_sql(), (key,)).fetchone()
     if row is None:
         return None
     token_id, name, read_only, last_used = row
