@@ -22,12 +22,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from harness import ConsumerProcess, EmulatorProcess, add_clients, wait_for, write_config  # noqa: E402
+from harness import PROGRAM, ConsumerProcess, EmulatorProcess, add_clients, wait_for, write_config  # noqa: E402
 from tui_notifier.clock import utcnow  # noqa: E402
 from tui_notifier.config import SendingConfig  # noqa: E402
 from tui_notifier.core.dispatches import create_dispatch  # noqa: E402
@@ -74,11 +75,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 def engine(emulator: EmulatorProcess, workdir: Path, count: int, sending: dict,
-           workers: int | None = None) -> tuple[float, float, int]:
-    """(messages per second, consumer CPU-seconds per 10,000, repeats) of one consumer."""
+           workers: int | None = None, database: str | None = None, program: tuple[str, ...] = PROGRAM,
+           check: Callable[[int], None] | None = None) -> tuple[float, float, int]:
+    """(messages per second, consumer CPU-seconds per 10,000, repeats) of one consumer started
+    by `program`, on `database` (an empty one; by default a SQLite file in `workdir`);
+    `check(count)` looks at the database once every result is recorded."""
     workdir.mkdir()
     config = write_config(workdir / "config.yaml", {
-        "database": str(workdir / "bench.db"),
+        "database": database or str(workdir / "bench.db"),
         "queue": {"path": str(workdir / "queue.db")},
         "gateway": {"kind": "probe", "url": emulator.url, "token": TOKEN},
         "sending": sending,
@@ -87,7 +91,7 @@ def engine(emulator: EmulatorProcess, workdir: Path, count: int, sending: dict,
     open_database(config.database_url)
     add_clients(count)
     connect(config)
-    consumer = ConsumerProcess(workdir / "config.yaml", workdir / "consumer.log", workers=workers)
+    consumer = ConsumerProcess(workdir / "config.yaml", workdir / "consumer.log", workers=workers, program=program)
     try:
         consumer.wait_ready()
         emulator.reset()
@@ -100,6 +104,8 @@ def engine(emulator: EmulatorProcess, workdir: Path, count: int, sending: dict,
         wait_for(lambda: Message.select().where(Message.status == "sent").count() >= count,
                  timeout=120, interval=0.1, what="every result recorded")
         cpu = cpu_seconds(consumer.pid) - cpu
+        if check is not None:
+            check(count)
         return count / elapsed, cpu / count * 10_000, len(emulator.stats()["repeats"])
     finally:
         consumer.terminate()

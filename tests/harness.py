@@ -20,8 +20,12 @@ from tui_notifier.models import Client
 from tui_notifier.delivery.store import leases
 
 
-def _command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tui_notifier", *args]
+PROGRAM = (sys.executable, "-m", "tui_notifier")
+"""The command that starts the program."""
+
+
+def _command(*args: str, program: tuple[str, ...] = PROGRAM) -> list[str]:
+    return [*program, *args]
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
@@ -86,16 +90,18 @@ def write_config(path: str | os.PathLike, settings: dict):
 
 
 class ConsumerProcess:
-    """`tui-notifier consumer` in a child process logging to a file."""
+    """`tui-notifier consumer` in a child process logging to a file; `program` is the command
+    that starts the program (a benchmark may start it through a bootstrap of its own)."""
 
     def __init__(self, config_path: str | os.PathLike, log_path: str | os.PathLike,
-                 workers: int | None = None, options: tuple[str, ...] = ()):
+                 workers: int | None = None, options: tuple[str, ...] = (),
+                 program: tuple[str, ...] = PROGRAM):
         self.log_path = Path(log_path)
         self._log = open(self.log_path, "ab")
         args = ["--config", str(config_path), "consumer", *options]
         if workers:
             args += ["--workers", str(workers)]
-        self.process = subprocess.Popen(_command(*args), stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(_command(*args, program=program), stdout=self._log, stderr=subprocess.STDOUT)
 
     @property
     def pid(self) -> int:
