@@ -140,23 +140,35 @@ def _statuses(message_ids: list[int], lock: bool) -> dict[int, tuple[str, str]]:
 
 
 class Watch:
-    """Counts whatever status changes of these messages its transaction makes, however it makes
-    them: for writes that name their messages by id (results), where one statement may move
-    each row from one of several statuses.
+    """Counts the status changes its transaction makes to these messages with statements that
+    name each message by id and move it to one status from any of several (results).
 
-    Their statuses are read when it is made (and locked on PostgreSQL, so nobody else changes
-    them meanwhile) and again by `apply`, which adds the difference to the counters."""
+    Their statuses are read once, when it is made, and locked on PostgreSQL (on SQLite the
+    write transaction holds the database), so nobody else changes them before the commit: each
+    statement's effect then follows from what was read, as `update` is told of it, without
+    reading them again."""
 
     def __init__(self, message_ids: list[int]):
-        self.ids = message_ids
-        self.before = _statuses(message_ids, lock=True)
+        found = _statuses(message_ids, lock=True)
+        self.dispatch = {m: d for m, (d, _) in found.items()}
+        self.before = {m: s for m, (_, s) in found.items()}
+        self.status = dict(self.before)
+
+    def update(self, message_ids: Iterable[int], new: str, allowed: Iterable[str]) -> None:
+        """`UPDATE … SET status = new WHERE id = ? AND status IN allowed` ran for these
+        messages, one after another."""
+        allowed = set(allowed)
+        status = self.status
+        for message_id in message_ids:
+            if status.get(message_id) in allowed:
+                status[message_id] = new
 
     def apply(self) -> None:
+        moved = Counter((self.dispatch[m], old, self.status[m])
+                        for m, old in self.before.items() if self.status[m] != old)
         tally = Tally()
-        for dispatch_id, status in self.before.values():
-            tally.add(dispatch_id, status, -1)
-        for dispatch_id, status in _statuses(self.ids, lock=False).values():
-            tally.add(dispatch_id, status, 1)
+        for (dispatch_id, old, new), n in moved.items():
+            tally.move(dispatch_id, old, new, n)
         tally.apply()
 
 

@@ -473,6 +473,7 @@ def _write_results(outcomes: list[Fate], now_ms: int) -> None:
     cursor = database.obj.cursor()
     for kind, rows in by_kind.items():
         status, allowed, _ = _TRANSITIONS[kind]
+        watch.update((row[-1] for row in rows), status, allowed)
         placeholders = ", ".join("?" for _ in allowed)
         cursor.executemany(sql(
             f"UPDATE {Message._meta.table_name} SET status = '{status}', "
