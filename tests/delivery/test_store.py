@@ -17,6 +17,7 @@ from tui_notifier.models import (
     DispatchStatus,
     Message,
     MessageStatus,
+    TestSend,
 )
 
 UTC = dt.timezone.utc
@@ -205,6 +206,32 @@ def test_a_result_the_database_refuses_costs_no_other_and_is_kept_in_a_storable_
     kept = Message.get_by_id(ms[3].id)
     assert (kept.attempts, kept.last_error) == (1, "HTTP 503: \\ud800 \\x00!")
     assert Attempt.get(Attempt.message == kept.id).latency_ms is None
+
+
+def test_gateway_text_with_nul_is_written_out_the_same_on_every_database(db):
+    clients(3)
+    d = dispatch()
+    messages.fan_out(d.id, now=T0)
+    a, b, c = messages.claim(d.id, 10, 30, 1, now=T0).messages
+    test = TestSend.create(dispatch=d.id, phone="79000000000", text="hello")
+
+    lost = messages.record([Fate(a.id, Result.SENT, T0, http_status=200, provider_id="p\x00a"),
+                            Fate(b.id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="HTTP 503: \x00busy",
+                                 http_status=503),
+                            Fate(c.id, Result.FAILED, T0, error="\x00")], now=T0)
+    reports.record_reports([ReportOutcome(a.id, ReportData(status=5, channel="s\x00ms", raw='{"e": "\x00"}'),
+                                          final_status="failed", error="undelivered\x00")], now=at(minutes=1))
+    messages.record_test_send(test.id, MessageStatus.FAILED, "HTTP 500: \x00", provider_id="t\x00", now=T0)
+
+    assert lost == [] and statuses(d.id) == {"failed": 2, "created": 1}
+    assert Message.get_by_id(a.id).provider_id == "p\\x00a"
+    assert Message.get_by_id(a.id).last_error == "undelivered\\x00"
+    assert Message.get_by_id(b.id).last_error == "HTTP 503: \\x00busy"
+    assert {x.message_id: x.error for x in Attempt.select()} == {a.id: "", b.id: "HTTP 503: \\x00busy", c.id: "\\x00"}
+    report = DeliveryReport.get(DeliveryReport.message == a.id)
+    assert (report.channel, report.raw) == ("s\\x00ms", '{"e": "\\x00"}')
+    test = TestSend.get_by_id(test.id)
+    assert (test.error, test.provider_id) == ("HTTP 500: \\x00", "t\\x00")
 
 
 def test_a_late_failure_does_not_revive_a_timed_out_message_but_a_late_success_counts(db):

@@ -32,3 +32,9 @@ def sql(text: str) -> str:
 
 def dispatch_key(dispatch_id) -> str:
     return Dispatch.id.db_value(as_uuid(dispatch_id))
+
+
+def without_nul(text: str | None) -> str | None:
+    """Gateway text as the store writes it: NUL written out (`\\x00`, as it is shown), since
+    PostgreSQL cannot keep NUL in text, and both databases then keep the same text."""
+    return text.replace("\x00", "\\x00") if text else text

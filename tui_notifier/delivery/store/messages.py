@@ -27,7 +27,7 @@ from tui_notifier.core.dispatches import audience_of, stopped_in_audience
 from tui_notifier.core.windows import Window, open_zones, parse_window
 from tui_notifier.db import database
 from tui_notifier.delivery.store import leases
-from tui_notifier.delivery.store.common import as_uuid, dispatch_key, is_postgres, now_or, sql
+from tui_notifier.delivery.store.common import as_uuid, dispatch_key, is_postgres, now_or, sql, without_nul
 from tui_notifier.models import (
     Attempt,
     Client,
@@ -435,7 +435,7 @@ def _storable(outcome: Fate) -> Fate:
     def text(value: str | None, limit: int) -> str | None:
         if value is None:
             return None
-        return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")[:limit]
+        return without_nul(value.encode("utf-8", "backslashreplace").decode("utf-8"))[:limit]
 
     def number(value: int | None) -> int | None:
         return value if isinstance(value, int) and 0 <= value <= _MAX_INT else None
@@ -456,19 +456,19 @@ def _write_results(outcomes: list[Fate], now_ms: int) -> None:
         elif o.kind == Result.RELEASE:
             error = None
         else:
-            error = o.error or ""
+            error = without_nul(o.error) or ""
         by_kind.setdefault(o.kind, []).append((
             1 if attempt_outcome else 0,
             to_millis(o.next_attempt_at) if o.next_attempt_at else None,
             error,
             to_millis(o.at) if o.kind == Result.SENT else None,
-            o.provider_id,
+            without_nul(o.provider_id),
             now_ms,
             o.message_id,
         ))
         if attempt_outcome:
             attempts.append((o.message_id, to_millis(o.at), attempt_outcome, o.http_status,
-                             o.error or "", o.latency_ms, o.message_id))
+                             without_nul(o.error) or "", o.latency_ms, o.message_id))
     watch = counts.Watch([o.message_id for o in outcomes])
     cursor = database.obj.cursor()
     for kind, rows in by_kind.items():
@@ -641,7 +641,7 @@ def claim_test_sends(limit: int = 20, now: _dt.datetime | None = None) -> list[T
 
 def record_test_send(test_id: int, status: str, error: str = "", provider_id: str | None = None,
                      now: _dt.datetime | None = None) -> None:
-    TestSend.update(status=status, error=error, provider_id=provider_id,
+    TestSend.update(status=status, error=without_nul(error), provider_id=without_nul(provider_id),
                     sent_at=now_or(now) if status == MessageStatus.SENT else None) \
         .where(TestSend.id == test_id).execute()
 

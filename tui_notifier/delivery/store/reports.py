@@ -14,7 +14,7 @@ import peewee as pw
 
 from tui_notifier import counts
 from tui_notifier.db import database
-from tui_notifier.delivery.store.common import as_uuid, is_postgres, now_or
+from tui_notifier.delivery.store.common import as_uuid, is_postgres, now_or, without_nul
 from tui_notifier.models import DeliveryReport, Message, MessageStatus
 
 
@@ -98,7 +98,8 @@ def record_reports(outcomes: list[ReportOutcome], now: _dt.datetime | None = Non
     outcomes = sorted(outcomes, key=lambda o: o.message_id)
     with database.atomic():
         counts.lock_messages(Message.id.in_([o.message_id for o in outcomes]))
-        rows = [dict(message=o.message_id, received_at=now, **o.report.__dict__)
+        rows = [dict(o.report.__dict__, message=o.message_id, received_at=now,
+                     channel=without_nul(o.report.channel), raw=without_nul(o.report.raw))
                 for o in outcomes if o.report is not None]
         if rows:
             existing = {m for (m,) in Message.select(Message.id).where(
@@ -111,7 +112,7 @@ def record_reports(outcomes: list[ReportOutcome], now: _dt.datetime | None = Non
             if o.final_status:
                 fields = {"status": o.final_status, "next_attempt_at": None, "updated_at": now}
                 if o.final_status == MessageStatus.FAILED:
-                    fields["last_error"] = o.error
+                    fields["last_error"] = without_nul(o.error)
             else:
                 fields = {"next_attempt_at": o.next_poll_at}
             changed = list(Message.update(**fields)
