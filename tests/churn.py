@@ -40,8 +40,7 @@ def start_faulty_hyber(stack):
 def churn(stack, consumers: int, seconds: float, seed: int) -> dict:
     """Run it; return the counts of every status seen over every dispatch at the end."""
     add_clients(CLIENTS)
-    for n in range(consumers):
-        stack.consumer(f"c{n}")
+    stack.several(*(f"c{n}" for n in range(consumers)))
     rnd = random.Random(seed)
 
     def some(status=None):
