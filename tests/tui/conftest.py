@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 import uuid
 
 import pytest
@@ -57,6 +58,15 @@ async def settle(pilot, rounds: int = 2) -> None:
         await pilot.pause()
         await asyncio.gather(*(_finished(worker) for worker in list(pilot.app.workers)))
         await pilot.pause()
+
+
+async def wait_until(pilot, predicate, timeout: float = 10, what: str = "the awaited change") -> None:
+    """Let the app run (its timers, debounces and background reads) until `predicate()` holds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout:g} s")
+        await pilot.pause(0.05)
 
 
 async def _finished(worker) -> None:

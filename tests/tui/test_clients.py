@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
 
-from tests.tui.conftest import make_app, seed_clients, settle
+from tests.tui.conftest import make_app, seed_clients, settle, wait_until
 from tui_notifier.core.clients import count_clients, get_client
 from tui_notifier.models import Client
 from tui_notifier.tui.screens.client_form import ClientFormScreen
@@ -74,17 +74,11 @@ async def test_search_by_phone_prefix_operator_code_or_tag(tui_config):
         assert column(app, "phone") == [f"7900000001{i}" for i in range(10)]
         assert table(app).has_focus
         app.screen.query_one("#search", Input).value = "916"
-        await pilot.pause(0.4)
-        await settle(pilot)
-        assert set(column(app, "operator_code")) == {"916"}
+        await wait_until(pilot, lambda: set(column(app, "operator_code")) == {"916"})
         app.screen.query_one("#search", Input).value = "click"
-        await pilot.pause(0.4)
-        await settle(pilot)
-        assert set(column(app, "tag")) == {"[@click=app.quit]x"}
+        await wait_until(pilot, lambda: set(column(app, "tag")) == {"[@click=app.quit]x"})
         app.screen.query_one("#search", Input).value = "nobody"
-        await pilot.pause(0.4)
-        await settle(pilot)
-        assert "No client matches nobody" in str(app.screen.query_one("#empty", Static).render())
+        await wait_until(pilot, lambda: "No client matches nobody" in str(app.screen.query_one("#empty", Static).render()))
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.query_one("#search", Input).value == ""

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Input, Select, TextArea
 
 from hostile import (HOSTILE_ERROR, HOSTILE_TAG, HOSTILE_TEXT, SHOWN_ERROR, SHOWN_TAG, SHOWN_TEXT,
                      raw_controls)
-from tests.tui.conftest import NOW, dispatch_uuid, make_app, settle
+from tests.tui.conftest import NOW, dispatch_uuid, make_app, settle, wait_until
 from tui_notifier import counts
 from tui_notifier.db import database
 from tui_notifier.models import Attempt, Client, Dispatch, Message
@@ -75,9 +75,9 @@ async def test_every_screen_shows_hostile_text_written_out(tui_config):
         assert raw_controls(text) == []
 
         app.notify(f"gateway said {HOSTILE_ERROR}", title=HOSTILE_TAG, markup=False)
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: "gateway said" in screen_text(app).replace("\n", ""), what="the toast")
         text = screen_text(app).replace("\n", "")
-        assert "gateway said" in text and SHOWN_TAG in text and raw_controls(text) == []
+        assert SHOWN_TAG in text and raw_controls(text) == []
 
 
 async def test_the_editors_show_stored_controls_written_out_and_keep_the_text_when_unchanged(tui_config):

@@ -6,7 +6,7 @@ import datetime as dt
 
 from textual.widgets import DataTable, Input, TextArea
 
-from tests.tui.conftest import NOW, make_app, seed_clients, seed_reports, settle
+from tests.tui.conftest import NOW, make_app, seed_clients, seed_reports, settle, wait_until
 from tui_notifier.core.dispatches import get_dispatch, list_dispatches
 from tui_notifier.tui.screens.compose import ComposeScreen
 from tui_notifier.tui.screens.confirm import ConfirmScreen
@@ -50,17 +50,11 @@ async def test_compose_a_dispatch_with_live_counts_and_a_validation_error_fixed(
         assert rendered(screen, "#sms-counter") == "77 chars · UCS-2 · 2 SMS parts (57 left)"
         screen.query_one("#text", TextArea).text = "Sale [/] today"
         screen.query_one("#tags", Input).value = "[/], vip"
-        await pilot.pause(0.5)
-        await settle(pilot)
-        assert "Matches 8 clients" in rendered(screen, "#audience")
+        await wait_until(pilot, lambda: "Matches 8 clients" in rendered(screen, "#audience"))
         screen.query_one("#operator_codes", Input).value = "90"
-        await pilot.pause(0.5)
-        await settle(pilot)
-        assert "must be 3 digits" in rendered(screen, "#error-operator_codes")
+        await wait_until(pilot, lambda: "must be 3 digits" in rendered(screen, "#error-operator_codes"))
         screen.query_one("#operator_codes", Input).value = "900"
-        await pilot.pause(0.5)
-        await settle(pilot)
-        assert "Matches 4 clients" in rendered(screen, "#audience")
+        await wait_until(pilot, lambda: "Matches 4 clients" in rendered(screen, "#audience"))
         assert not screen.query_one("#error-operator_codes").has_class("shown")
         screen.query_one("#timezone", Input).value = "Europe/Moscow"
         screen.query_one("#start", Input).value = "2030-01-02 10:00"
@@ -194,20 +188,16 @@ async def test_the_composer_previews_the_text_for_a_sample_client_with_parts_and
         await settle(pilot)
         screen = app.screen
         screen.query_one("#text", TextArea).text = "Hi {first_name|there}, " + "a" * 65
-        await pilot.pause(0.5)
-        await settle(pilot)
+        await wait_until(pilot, lambda: "4 SMS in all" in rendered(screen, "#preview"))
         preview = rendered(screen, "#preview")
         assert preview.startswith("Sample: Hi Анна, aaaa")
         assert "1–2 SMS per recipient · 4 SMS in all for 3 recipients" in preview
         screen.query_one("#operator_codes", Input).value = "900"
-        await pilot.pause(0.5)
-        await settle(pilot)
+        await wait_until(pilot, lambda: "for 1 recipient" in rendered(screen, "#preview"))
         assert "1 SMS per recipient · 1 SMS in all for 1 recipient" in rendered(screen, "#preview")
         assert rendered(screen, "#preview").startswith("Sample: Hi there, aaaa")
         screen.query_one("#text", TextArea).text = "Hi {first_name"
-        await pilot.pause(0.5)
-        await settle(pilot)
-        assert rendered(screen, "#preview").startswith("No preview: ")
+        await wait_until(pilot, lambda: rendered(screen, "#preview").startswith("No preview: "))
         screen.query_one("#text", TextArea).text = "Hi {first_name|there}"
         screen.query_one("#sender", Input).value = "Магазин"
         await pilot.press("ctrl+s")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Select
 
-from tests.tui.conftest import MARKUP_ERROR, MARKUP_TAGS, MARKUP_TEXT, make_app, seed_reports, settle
+from tests.tui.conftest import MARKUP_ERROR, MARKUP_TAGS, MARKUP_TEXT, make_app, seed_reports, settle, wait_until
 from tui_notifier.core.clients import add_client
 from tui_notifier.tui.screens.client_form import ClientFormScreen
 from tui_notifier.tui.screens.compose import ComposeScreen
@@ -41,13 +41,9 @@ async def test_markup_like_text_is_literal_on_every_screen(tui_config):
         await pilot.press("escape")
 
         clients.query_one("#search", Input).value = "[/"
-        await pilot.pause(0.4)
-        await settle(pilot)
-        assert cells(clients, "#clients-table") >= {"[/]", "[b]bold[/b]"}
+        await wait_until(pilot, lambda: cells(clients, "#clients-table") >= {"[/]", "[b]bold[/b]"})
         clients.query_one("#search", Input).value = "[nothing]"
-        await pilot.pause(0.4)
-        await settle(pilot)
-        assert "No client matches [nothing]." in rendered(clients, "#empty")
+        await wait_until(pilot, lambda: "No client matches [nothing]." in rendered(clients, "#empty"))
 
         await pilot.press("2")
         await settle(pilot)

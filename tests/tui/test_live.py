@@ -4,12 +4,11 @@ and cancel take effect on one that is sending."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from textual.widgets import DataTable, TextArea
 
-from tests.tui.conftest import make_app, seed_clients, settle
+from tests.tui.conftest import make_app, seed_clients, settle, wait_until
 from tui_notifier.clock import utcnow
 from tui_notifier.core.dispatches import create_dispatch, get_dispatch, list_dispatches
 from tui_notifier.core.reports import dispatch_report
@@ -32,13 +31,6 @@ def live_config(tui_config):
     engine_queue.connect(cfg)
     return cfg
 
-
-async def wait_until(pilot, predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout} s")
-        await pilot.pause(0.1)
 
 
 async def test_compose_a_dispatch_and_watch_it_go_out_to_finished(live_config):
@@ -124,9 +116,12 @@ async def test_pause_resume_and_cancel_a_dispatch_that_is_sending(live_config):
         await pilot.press("c", "y")
         await settle(pilot)
         assert get_dispatch(doomed.id).status == "cancelled"
-        await pilot.pause(0.5)
-        counts = dispatch_report(doomed.id).counts
-        assert counts.get("cancelled", 0) > 0 and not counts.get("created")
+
+        def settled_as_cancelled():
+            counts = dispatch_report(doomed.id).counts
+            return counts.get("cancelled", 0) > 0 and not counts.get("created")
+
+        await wait_until(pilot, settled_as_cancelled, 10, "the cancelled dispatch's messages cancelled")
 
         table.move_cursor(row=table.get_row_index(slow.id.hex))
         await pilot.press("r")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.tui.conftest import make_app, seed_clients, seed_reports, settle
+from tests.tui.conftest import make_app, seed_clients, seed_reports, settle, wait_until
 from tui_notifier.clock import utcnow
 from tui_notifier.config import load_config
 from tui_notifier.core.dispatches import create_dispatch, get_dispatch
@@ -25,13 +25,6 @@ service = pytest.importorskip("tui_notifier.delivery.queue")
 def rendered(screen, selector: str) -> str:
     return str(screen.query_one(selector).render())
 
-
-async def wait_until(pilot, predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout} s")
-        await pilot.pause(0.1)
 
 
 async def test_due_work_without_a_consumer_gets_a_banner_saying_how_to_start_one(tui_config):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, ProgressBar, Select, Sparkline
 
-from tests.tui.conftest import MARKUP_ERROR, make_app, seed_reports, settle
+from tests.tui.conftest import MARKUP_ERROR, make_app, seed_reports, settle, wait_until
 from tui_notifier.tui.screens.message import MessageScreen
 from tui_notifier.tui.screens.messages import DispatchMessagesScreen
 
@@ -53,9 +53,8 @@ async def test_reports_refresh_in_the_background_while_the_operator_types(tui_co
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_reports_on(pilot, seeded["running"].id.hex)
         first = screen.figures
-        await pilot.pause(1.3)
+        await wait_until(pilot, lambda: screen.figures is not first, what="a refresh of the figures")
         await settle(pilot)
-        assert screen.figures is not first
         assert all(w.is_finished or w.state.name in ("RUNNING", "PENDING") for w in app.workers)
         assert not any(w.state.name == "ERROR" for w in app.workers)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
 
-from tests.tui.conftest import make_app, seed_clients, settle
-from tests.tui.test_live import live_config, wait_until  # noqa: F401  (a fixture)
+from tests.tui.conftest import make_app, seed_clients, settle, wait_until
+from tests.tui.test_live import live_config  # noqa: F401  (a fixture)
 from tui_notifier.clock import utcnow
 from tui_notifier.core import stoplist
 from tui_notifier.core.dispatches import create_dispatch

@@ -5,12 +5,11 @@ database lets it."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from contextlib import contextmanager
 
 from textual.widgets import DataTable, Input
 
-from tests.tui.conftest import make_app, seed_clients, seed_reports, settle
+from tests.tui.conftest import make_app, seed_clients, seed_reports, settle, wait_until
 from tui_notifier.core.dispatches import get_dispatch
 from tui_notifier.tui.screens.client_form import ClientFormScreen
 from tui_notifier.tui.screens.clients import ClientsScreen
@@ -27,13 +26,6 @@ def database_held(config):
         other.execute("ROLLBACK")
         other.close()
 
-
-async def wait_until(pilot, predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout} s")
-        await pilot.pause(0.05)
 
 
 def enabled(app, key: str) -> bool | None:
