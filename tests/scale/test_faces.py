@@ -36,11 +36,12 @@ def test_the_cli_loads_clients_creates_a_dispatch_and_reports_it_on_postgresql(s
     dispatch_id = created.stdout.strip()
 
     def report():
+        """The report as the CLI prints it: a process each time, so asked twice a second."""
         out = cli(stack, "report", dispatch_id, "--json")
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
-    wait_for(lambda: report()["completed"] == 30, timeout=20, what="all 30 sent")
+    wait_for(lambda: report()["completed"] == 30, timeout=20, interval=0.5, what="all 30 sent")
     listed = json.loads(cli(stack, "clients", "list", "--tag", "vip", "--json").stdout)
     assert len(listed) == 30 and listed[0]["timezone"] == "Europe/Moscow"
 
