@@ -6,6 +6,8 @@ Tests about SQLite's own storage settings are marked `sqlite_only`.
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import servers
@@ -20,6 +22,16 @@ def pytest_configure(config):
 
 LONG_FIRST = ("tests/scale/", "tests/e2e/", "tests/core/test_loader_memory.py", "tests/tui/", "tests/delivery/")
 """The areas whose tests take tens of seconds (real consumers, gateways, dashboards), longest first."""
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto`: two workers per core. Many tests spend most of their time waiting on real
+    processes (a dispatch's end, a server's restart, a rate limit), so a second worker per core
+    works while the first waits. `PYTEST_XDIST_AUTO_NUM_WORKERS` still says otherwise."""
+    chosen = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "")
+    if chosen.isdigit():
+        return int(chosen)
+    return 2 * len(os.sched_getaffinity(0))
 
 
 def pytest_collection_modifyitems(config, items):

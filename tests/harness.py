@@ -110,14 +110,18 @@ class ConsumerProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def wait_ready(self, timeout: float = 20.0) -> None:
-        """Until its heartbeat is in the database (the database must be open here)."""
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until its heartbeat is in the database (the database must be open here). A start takes
+        half a CPU-second, which a machine running the whole suite may spread over many."""
         def ready():
             if not self.alive():
                 raise RuntimeError(f"the consumer exited with {self.process.returncode}:\n{self.log()}")
             return any(c.pid == self.pid for c in leases.consumers(fresh_seconds=5))
 
-        wait_for(ready, timeout, what="consumer heartbeat")
+        try:
+            wait_for(ready, timeout, what="consumer heartbeat")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; its log so far:\n{self.log()}") from None
 
     def log(self) -> str:
         if not self._log.closed:
