@@ -4,7 +4,8 @@ import threading
 import pytest
 
 from harness import wait_for
-from tui_notifier.db import GroupCommit
+from tui_notifier.core import clients
+from tui_notifier.db import GroupCommit, close_database, database, one_writer, open_database, writer_connection
 
 
 class Gated:
@@ -79,3 +80,65 @@ def test_a_result_that_is_an_error_is_raised_to_its_own_caller_only():
     with pytest.raises(KeyError):
         group.submit(-1)
     assert group.submit(1) == 1
+
+
+def _data_version() -> int:
+    """SQLite's count of commits that other connections made, as the current connection sees it."""
+    return database.execute_sql("PRAGMA data_version").fetchone()[0]
+
+
+@pytest.mark.sqlite_only
+def test_writes_from_any_thread_go_through_one_connection_and_leave_each_threads_own(db):
+    seen, own_after = [], []
+
+    def write():
+        own = database.connection()
+        with one_writer(), writer_connection():
+            seen.append(database.connection())
+        own_after.append(database.connection() is own and not database.in_transaction())
+        close_database()
+
+    threads = [threading.Thread(target=write) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(seen) == 3 and len({id(conn) for conn in seen}) == 1 and own_after == [True] * 3
+    assert all(conn is not database.connection() for conn in seen)
+
+
+@pytest.mark.sqlite_only
+def test_clients_added_together_from_other_threads_are_written_by_the_one_writer_connection(db):
+    """No other connection commits: the writer's cache of the pages it wrote stays valid."""
+    with one_writer(), writer_connection():
+        before = _data_version()
+
+    def add(n: int):
+        clients.add_client_together(f"7900000000{n}")
+        close_database()
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert clients.count_clients() == 3
+    with one_writer(), writer_connection():
+        assert _data_version() == before
+
+
+@pytest.mark.sqlite_only
+def test_inside_a_transaction_the_writer_connection_stays_on_the_threads_own(db):
+    with database.atomic():
+        own = database.connection()
+        with writer_connection():
+            assert database.connection() is own and database.in_transaction()
+
+
+@pytest.mark.sqlite_only
+def test_opening_another_database_closes_the_writer_connection_of_the_one_before(db, tmp_path):
+    with one_writer(), writer_connection():
+        writer = database.connection()
+    open_database(str(tmp_path / "other.db"))
+    with pytest.raises(Exception, match="closed"):
+        writer.execute("SELECT 1")

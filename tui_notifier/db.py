@@ -26,7 +26,7 @@ from tui_notifier import counts, models
 from tui_notifier.models import database, is_sqlite
 
 __all__ = ["DatabaseError", "GroupCommit", "TRANSIENT_ERRORS", "close_database", "database", "describe",
-           "is_deadlock", "is_sqlite", "one_writer", "open_database", "persist"]
+           "is_deadlock", "is_sqlite", "one_writer", "open_database", "persist", "writer_connection"]
 
 log = logging.getLogger("tui_notifier.db")
 T = TypeVar("T")
@@ -166,6 +166,7 @@ def open_database(url: str, pool: int = 0) -> peewee.Database:
     real = make_database(url, pool)
     if database.obj is not None:
         database.obj.close()
+        _close_writer(database.obj)
     database.initialize(real)
     try:
         real.connect(reuse_if_open=True)
@@ -228,6 +229,50 @@ def one_writer():
             yield
     else:
         yield
+
+
+@contextlib.contextmanager
+def writer_connection():
+    """Run the block on this process's one connection kept for writes (on SQLite; the caller
+    holds the turn to write, `one_writer`), instead of the thread's own.
+
+    A connection reads the pages a write changes through its own page cache, which SQLite
+    empties whenever another connection has written since: on the connection of whichever
+    thread writes, a pooled server read them again for nearly every write. The one kept for
+    writes saw the last write itself, so its cache holds them. Inside a transaction the block
+    stays on it; PostgreSQL keeps no such cache and writes on the thread's own."""
+    db = database.obj
+    if not is_sqlite(db) or db.in_transaction():
+        yield
+        return
+    writer = getattr(db, "_writer", None)
+    if writer is None:
+        writer = db._writer = _connect_writer(db)
+    state = db._state
+    saved = state.conn, state.closed, state.ctx, state.transactions, state.commit_callbacks
+    state.set_connection(writer)
+    try:
+        yield
+    finally:
+        state.conn, state.closed, state.ctx, state.transactions, state.commit_callbacks = saved
+
+
+def _connect_writer(db: peewee.SqliteDatabase):
+    import sqlite3
+
+    conn = sqlite3.connect(db.database, timeout=db._timeout, isolation_level=None, check_same_thread=False)
+    try:
+        db._add_conn_hooks(conn)
+    except Exception:
+        conn.close()
+        raise
+    return conn
+
+
+def _close_writer(db: peewee.Database) -> None:
+    writer = db.__dict__.pop("_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 class _Turn(Generic[I]):

@@ -17,7 +17,7 @@ from tui_notifier.core import audit
 from tui_notifier.core.errors import Conflict, NotFound, ValidationError, shown
 from tui_notifier.core.phones import normalize_phone, operator_code_of
 from tui_notifier.core.text import first_control
-from tui_notifier.db import GroupCommit, database, one_writer
+from tui_notifier.db import GroupCommit, database, one_writer, writer_connection
 from tui_notifier.models import MAX_TAG_LENGTH, Client, Message, MessageStatus, insert_row
 
 CLIENT_FIELDS = ("phone", "operator_code", "tag", "timezone")
@@ -228,7 +228,7 @@ def _add_each(items: list[tuple[dict, audit.Actor]]) -> list[Client | Conflict]:
     """Add clean clients in one transaction, each with its audit entry by its own actor; a
     phone taken (before or earlier in the batch) is that client's Conflict alone."""
     added: list[Client | Conflict] = []
-    with one_writer(), database.atomic():
+    with one_writer(), writer_connection(), database.atomic():
         for clean, actor in items:
             key = insert_row(Client, clean, unless_taken="phone")
             if key is None:
