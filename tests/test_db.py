@@ -62,6 +62,22 @@ def test_writes_arriving_while_a_batch_is_written_go_together_in_the_next_and_ea
     assert gated.batches[0] == [0] and sorted(gated.batches[1]) == list(range(1, 8)) and len(gated.batches) == 2
 
 
+def test_a_write_finding_none_in_progress_pauses_first_so_the_writes_sent_meanwhile_join_its_batch():
+    batches, results = [], {}
+    group = GroupCommit(lambda items: batches.append(sorted(items)) or [item * 10 for item in items],
+                        pause=lambda: wait_for(lambda: group.waiting == 2, 30, 0.01, "the second write queued"))
+
+    def submit(item):
+        results[item] = group.submit(item)
+
+    threads = [threading.Thread(target=submit, args=(item,)) for item in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert batches == [[1, 2]] and results == {1: 10, 2: 20}
+
+
 def test_a_batch_that_fails_is_written_again_one_by_one_so_only_the_bad_write_fails():
     def write(items):
         if "bad" in items:

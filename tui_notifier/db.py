@@ -294,12 +294,17 @@ class GroupCommit(Generic[I, T]):
     `write(items)` writes a batch in one transaction of the calling thread's connection and
     gives one result per item: its value, or the exception its caller gets. A batch that fails
     as a whole is written again one item at a time, so each caller gets its own answer. Use it
-    outside any transaction: a write is answered only once its batch has committed."""
+    outside any transaction: a write is answered only once its batch has committed.
+
+    A write that finds none in progress first lets the other threads run for a moment
+    (`pause`): those about to write join its batch instead of waiting for it to commit and
+    then leading one of their own, so a busy server writes fewer, larger batches."""
 
     LIMIT = 256
 
-    def __init__(self, write: Callable[[list[I]], list]):
+    def __init__(self, write: Callable[[list[I]], list], pause: Callable[[], object] = lambda: time.sleep(0)):
         self._write = write
+        self._pause = pause
         self._lock = threading.Lock()
         self._waiting: list[_Turn] = []
         self._writing = False
@@ -308,6 +313,11 @@ class GroupCommit(Generic[I, T]):
     def waiting(self) -> int:
         """How many writes wait for the batch being written to commit before theirs."""
         return len(self._waiting)
+
+    @property
+    def writing(self) -> bool:
+        """Whether a batch has been taken to be written and has not committed yet."""
+        return self._writing and not self._waiting
 
     def submit(self, item: I) -> T:
         """Write `item` with whatever else is waiting; its result once the batch committed."""
@@ -318,6 +328,8 @@ class GroupCommit(Generic[I, T]):
             self._writing = True
         if not leads:
             turn.wake.acquire()
+        else:
+            self._pause()
         if not turn.done:
             self._lead()
         if isinstance(turn.result, BaseException):

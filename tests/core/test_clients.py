@@ -8,7 +8,7 @@ from harness import wait_for
 from tui_notifier.core import audit, clients
 from tui_notifier.core.clients import ClientFilter, add_client, check_client, count_clients, list_clients
 from tui_notifier.core.errors import Conflict, NotFound, ValidationError
-from tui_notifier.db import close_database, database, is_sqlite, one_writer
+from tui_notifier.db import close_database, database, is_sqlite, one_writer, writer_connection
 from tui_notifier.models import MAX_TAG_LENGTH, Client, Message
 
 
@@ -278,6 +278,25 @@ def test_pages_by_limit_and_offset_or_after_an_id_cover_the_directory_once(direc
 
 # --- adding from many threads at once ---------------------------------------------------
 
+def add_queued(add, count: int, before=lambda: None) -> None:
+    """`add(n)` on `count` threads while this process's turn to write is held: on SQLite the
+    first leads a batch of its own and waits for the turn, the others queue for the next."""
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(count)]
+    with one_writer():
+        sqlite = is_sqlite(database.obj)
+        if sqlite:
+            before()
+        threads[0].start()
+        if sqlite:
+            wait_for(lambda: clients._adding.writing, 30, 0.01, "the first add taken")
+        for thread in threads[1:]:
+            thread.start()
+        if sqlite:
+            wait_for(lambda: clients._adding.waiting == count - 1, 30, 0.01, "every add queued")
+    for thread in threads:
+        thread.join(30)
+
+
 def test_clients_added_together_from_many_threads_each_get_their_own_row_audit_and_error(db):
     """While this process's turn to write is held (SQLite), the adds queue and then go in one
     transaction; each thread still gets its own client (committed: its own connection reads
@@ -297,14 +316,7 @@ def test_clients_added_together_from_many_threads_each_get_their_own_row_audit_a
             finally:
                 close_database()
 
-    threads = [threading.Thread(target=add, args=(n,)) for n in range(8)]
-    with one_writer():
-        for thread in threads:
-            thread.start()
-        if is_sqlite(database.obj):
-            wait_for(lambda: clients._adding.waiting == 7, 30, 0.01, "every add queued")
-    for thread in threads:
-        thread.join(30)
+    add_queued(add, 8)
 
     assert isinstance(results[0], Conflict) and results[0].field == "phone"
     assert [results[n]["phone"] for n in range(1, 6)] == [phones[n] for n in range(1, 6)]
@@ -315,6 +327,39 @@ def test_clients_added_together_from_many_threads_each_get_their_own_row_audit_a
     entries = {e.object_id: e.actor for e in audit.list_entries() if e.object_type == "client"}
     assert entries == {str(result["id"]): f"user{n}" for n, result in added.items()} | {
         str(Client.get(Client.phone == "79000000000").id): "system"}
+
+
+def test_clients_added_together_in_one_batch_each_get_the_key_of_their_own_row_and_entry(db):
+    """A batch without a phone taken is written in one statement (SQLite): each caller's key is
+    the row holding its phone, after a deleted last row too, and each entry names its adder."""
+    for phone in ("79000000000", "79000000001"):
+        add_client(phone)
+    clients.delete_client(Client.get(Client.phone == "79000000001").id)
+    phones = {n: f"7900000001{n}" for n in range(8)}
+    results: dict = {}
+
+    def add(n: int) -> None:
+        with audit.acting_as(f"user{n}", "api"):
+            results[n] = clients.add_client_together(phones[n], tag=f"t{n}")
+            close_database()
+
+    statements: list[str] = []
+
+    def trace():
+        with writer_connection():
+            database.connection().set_trace_callback(statements.append)
+
+    add_queued(add, 8, before=trace)
+
+    if is_sqlite(database.obj):
+        inserts = [s.split(" (")[0] for s in statements if s.startswith("INSERT")]
+        assert inserts == ['INSERT INTO "client"', 'INSERT INTO "audit_entry"'] * 2
+    assert {n: (Client.get_by_id(c.id).phone, Client.get_by_id(c.id).tag) for n, c in results.items()} == {
+        n: (phones[n], f"t{n}") for n in range(8)}
+    entries = {e.object_id: (e.actor, e.detail) for e in audit.list_entries()
+               if e.object_type == "client" and e.action == "create" and e.actor != "system"}
+    assert entries == {str(c.id): (f"user{n}", f"phone={phones[n]} tag=t{n} timezone=UTC operator_code=900 "
+                                               "attributes={}") for n, c in results.items()}
 
 
 def test_a_client_added_together_is_checked_like_any_other(db):

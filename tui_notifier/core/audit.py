@@ -14,7 +14,7 @@ import getpass
 from dataclasses import dataclass
 
 from tui_notifier.clock import utcnow
-from tui_notifier.models import AuditEntry, insert_row
+from tui_notifier.models import AuditEntry, insert_row, insert_rows
 
 MAX_DETAIL = 2000
 
@@ -59,10 +59,20 @@ def current_actor() -> Actor:
 def record(action: str, object_type: str, object_id="", detail: str = "", actor: Actor | None = None) -> None:
     """Add an entry for a write happening now, inside the caller's transaction, by `actor`
     (default: who acts on this thread; a write done for another thread names its own)."""
-    actor = actor or current_actor()
-    insert_row(AuditEntry, {"at": utcnow(), "actor": actor.name[:128], "face": actor.face, "action": action,
-                            "object_type": object_type, "object_id": str(object_id)[:64],
-                            "detail": detail[:MAX_DETAIL]})
+    insert_row(AuditEntry, _entry(action, object_type, object_id, detail, actor or current_actor(), utcnow()))
+
+
+def record_each(action: str, object_type: str, entries: list[tuple[object, str, Actor]]) -> None:
+    """`record` for several objects at once, each (object_id, detail, actor), in one statement
+    (SQLite)."""
+    at = utcnow()
+    insert_rows(AuditEntry, [_entry(action, object_type, object_id, detail, actor, at)
+                             for object_id, detail, actor in entries])
+
+
+def _entry(action: str, object_type: str, object_id, detail: str, actor: Actor, at) -> dict:
+    return {"at": at, "actor": actor.name[:128], "face": actor.face, "action": action,
+            "object_type": object_type, "object_id": str(object_id)[:64], "detail": detail[:MAX_DETAIL]}
 
 
 def list_entries(since: _dt.datetime | None = None, limit: int | None = None, offset: int = 0,

@@ -17,8 +17,8 @@ from tui_notifier.core import audit
 from tui_notifier.core.errors import Conflict, NotFound, ValidationError, shown
 from tui_notifier.core.phones import normalize_phone, operator_code_of
 from tui_notifier.core.text import first_control
-from tui_notifier.db import GroupCommit, database, one_writer, writer_connection
-from tui_notifier.models import MAX_TAG_LENGTH, Client, Message, MessageStatus, insert_row
+from tui_notifier.db import GroupCommit, database, is_sqlite, one_writer, writer_connection
+from tui_notifier.models import MAX_TAG_LENGTH, Client, Message, MessageStatus, insert_row, insert_rows
 
 CLIENT_FIELDS = ("phone", "operator_code", "tag", "timezone")
 _FIELD_SET = frozenset(CLIENT_FIELDS + ("attributes",))
@@ -224,11 +224,25 @@ def add_client(phone, operator_code=None, tag=None, timezone=None, attributes=No
     return client
 
 
+class _SomeTaken(Exception):
+    """A batch of clients written in one statement had a phone taken: written again one by one."""
+
+
 def _add_each(items: list[tuple[dict, audit.Actor]]) -> list[Client | Conflict]:
     """Add clean clients in one transaction, each with its audit entry by its own actor; a
-    phone taken (before or earlier in the batch) is that client's Conflict alone."""
+    phone taken (before or earlier in the batch) is that client's Conflict alone.
+
+    On SQLite several clients go in one statement and their entries in another; a phone taken
+    among them fails the batch, which the group commit writes again one client at a time."""
     added: list[Client | Conflict] = []
     with one_writer(), writer_connection(), database.atomic():
+        if len(items) > 1 and is_sqlite(database.obj):
+            keys = insert_rows(Client, [clean for clean, _ in items], unless_taken="phone")
+            if keys is None:
+                raise _SomeTaken()
+            audit.record_each("create", "client", [(key, _described(clean), actor)
+                                                   for key, (clean, actor) in zip(keys, items)])
+            return [Client(id=key, **clean) for key, (clean, _) in zip(keys, items)]
         for clean, actor in items:
             key = insert_row(Client, clean, unless_taken="phone")
             if key is None:
