@@ -1,5 +1,6 @@
 """Reports: messages counted by status per dispatch, message pages, and one message's history."""
 import datetime as dt
+import sqlite3
 
 import pytest
 
@@ -211,6 +212,32 @@ def test_the_reports_version_stays_while_nothing_changes_and_moves_with_every_ch
     changed(lambda: new_dispatch(text="Third"))
     changed(lambda: dispatches.delete_dispatch(quiet.id))
     assert reports_version() == seen[-1]
+
+
+@pytest.mark.sqlite_only
+def test_an_unchanged_database_gives_its_version_without_reading_counters_or_dispatches(new_dispatch, give_messages):
+    give_messages(new_dispatch(), sent=2)
+    first = reports_version()
+    statements = []
+    database.connection().set_trace_callback(statements.append)
+    try:
+        assert reports_version() == first
+    finally:
+        database.connection().set_trace_callback(None)
+    assert statements == ["PRAGMA data_version"]
+
+
+@pytest.mark.sqlite_only
+def test_a_change_another_process_commits_moves_the_version(new_dispatch, give_messages, db):
+    busy = new_dispatch()
+    give_messages(busy, sent=2)
+    before = reports_version()
+    with sqlite3.connect(db.database) as other:
+        other.execute("UPDATE dispatch_count SET count = count + 1 WHERE dispatch_id = ? AND status = 'sent'",
+                      (busy.id.hex,))
+    after = reports_version()
+    assert after != before
+    assert after.counts()[busy.id.hex]["sent"] == 3
 
 
 def test_the_reports_a_version_stands_for_are_the_reports_read_then(new_dispatch, give_messages, now):

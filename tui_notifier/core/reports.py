@@ -7,6 +7,7 @@ filter_tag__code, created, completed, error, timeout`) plus richer keys.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -214,10 +215,39 @@ def _version_sql() -> str:
     return _VERSION_SQL[kind]
 
 
+_last_versions: dict = {}
+"""{SQLite connection: (what it had seen when it read, the version it read)} for the last few
+connections (a pool hands a thread a different one from request to request). The connection
+itself is the key, held here, so a new connection cannot take a closed one's place."""
+_CONNECTIONS_HELD = 32
+_versions_lock = threading.Lock()
+
+
+def _seen(connection) -> tuple[int, int] | None:
+    """On SQLite, what a connection has seen of the database: `data_version` moves with every
+    commit of any other connection (other processes included), `total_changes` with every row
+    this one changed. While both stand still the version cannot have moved; None elsewhere."""
+    if not is_sqlite(database.obj):
+        return None
+    return connection.execute("PRAGMA data_version").fetchone()[0], connection.total_changes
+
+
 def reports_version() -> ReportsVersion:
-    """What `all_reports` would be made of now, read in one statement."""
+    """What `all_reports` would be made of now, read in one statement; on SQLite not even that
+    while nothing was written since this thread's connection last read it."""
+    connection = database.connection()
+    seen = _seen(connection)
+    held = _last_versions.get(connection) if seen is not None else None
+    if held is not None and held[0] == seen:
+        return held[1]
     counters, stamps = database.execute_sql(_version_sql()).fetchone()
-    return ReportsVersion(database.obj, counters or "", stamps or "")
+    version = ReportsVersion(database.obj, counters or "", stamps or "")
+    if seen is not None:
+        with _versions_lock:
+            if connection not in _last_versions and len(_last_versions) >= _CONNECTIONS_HELD:
+                del _last_versions[next(iter(_last_versions))]
+            _last_versions[connection] = (seen, version)
+    return version
 
 
 FULL_READ_MS = 30_000
