@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -258,8 +259,6 @@ def writer_connection():
 
 
 def _connect_writer(db: peewee.SqliteDatabase):
-    import sqlite3
-
     conn = sqlite3.connect(db.database, timeout=db._timeout, isolation_level=None, check_same_thread=False)
     try:
         db._add_conn_hooks(conn)

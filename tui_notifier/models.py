@@ -68,14 +68,8 @@ def insert_row(model, values: dict, unless_taken: str | None = None):
     the statement runs in one step, so a server's thread lets go of the interpreter lock once
     per row instead of twice."""
     db = database.obj
-    key = (model, tuple(values), type(db), unless_taken)
-    plan = _INSERTS.get(key)
-    if plan is None:
-        plan = _INSERTS[key] = _insert_plan(model, tuple(values), db, unless_taken)
-    sql, given, defaults, by_rowid = plan
-    params = [convert(values[name]) for name, convert in given]
-    params += [convert(default() if callable(default) else default) for default, convert in defaults]
-    cursor = db.execute_sql(sql, params)
+    sql, given, defaults, by_rowid = _plan(model, tuple(values), db, unless_taken)
+    cursor = db.execute_sql(sql, _params(values, given, defaults))
     if by_rowid:
         return cursor.lastrowid if cursor.rowcount else None
     row = cursor.fetchone()
@@ -92,27 +86,35 @@ def insert_rows(model, rows: list[dict], unless_taken: str | None = None) -> lis
     not inserted (its value taken): the caller writes them one at a time to learn which."""
     db = database.obj
     names = tuple(rows[0])
-    key = (model, names, type(db), unless_taken)
-    plan = _INSERTS.get(key)
-    if plan is None:
-        plan = _INSERTS[key] = _insert_plan(model, names, db, unless_taken)
-    sql, given, defaults, by_rowid = plan
+    sql, given, defaults, by_rowid = _plan(model, names, db, unless_taken)
     if not by_rowid:
         raise ValueError(f"{model.__name__}: several rows in one statement only with an integer key on SQLite")
-    many = _INSERTS.get((key, len(rows)))
+    key = (model, names, type(db), unless_taken, len(rows))
+    many = _INSERTS.get(key)
     if many is None:
         head, _, rest = sql.partition(" VALUES ")
         one, _, tail = rest.partition(")")
-        many = _INSERTS[key, len(rows)] = f"{head} VALUES {', '.join([one + ')'] * len(rows))}{tail}"
-    params = []
-    for values_of in rows:
-        params += [convert(values_of[name]) for name, convert in given]
-        params += [convert(default() if callable(default) else default) for default, convert in defaults]
-    cursor = db.execute_sql(many, params)
+        many = _INSERTS[key] = f"{head} VALUES {', '.join([one + ')'] * len(rows))}{tail}"
+    cursor = db.execute_sql(many, [param for values in rows for param in _params(values, given, defaults)])
     if cursor.rowcount != len(rows):
         return None
     last = cursor.lastrowid
     return list(range(last - len(rows) + 1, last + 1))
+
+
+def _plan(model, names: tuple, db, unless_taken: str | None) -> tuple:
+    """(SQL, converters of the given fields, defaults with theirs, key by row id) for an INSERT of
+    these fields, made once per model, fields, kind of database and conflict rule."""
+    key = (model, names, type(db), unless_taken)
+    plan = _INSERTS.get(key)
+    if plan is None:
+        plan = _INSERTS[key] = _insert_plan(model, names, db, unless_taken)
+    return plan
+
+
+def _params(values: dict, given: list, defaults: list) -> list:
+    return ([convert(values[name]) for name, convert in given]
+            + [convert(default() if callable(default) else default) for default, convert in defaults])
 
 
 def _insert_plan(model, names: tuple, db, unless_taken: str | None = None) -> tuple:

@@ -451,12 +451,13 @@ def _write_results(outcomes: list[Fate], now_ms: int) -> None:
     attempts = []
     for o in sorted(outcomes, key=lambda o: o.message_id):
         attempt_outcome = _TRANSITIONS[o.kind][2]
+        said = without_nul(o.error) or ""
         if o.kind == Result.SENT:
             error = ""
         elif o.kind == Result.RELEASE:
             error = None
         else:
-            error = without_nul(o.error) or ""
+            error = said
         by_kind.setdefault(o.kind, []).append((
             1 if attempt_outcome else 0,
             to_millis(o.next_attempt_at) if o.next_attempt_at else None,
@@ -468,7 +469,7 @@ def _write_results(outcomes: list[Fate], now_ms: int) -> None:
         ))
         if attempt_outcome:
             attempts.append((o.message_id, to_millis(o.at), attempt_outcome, o.http_status,
-                             without_nul(o.error) or "", o.latency_ms, o.message_id))
+                             said, o.latency_ms, o.message_id))
     watch = counts.Watch([o.message_id for o in outcomes])
     cursor = database.obj.cursor()
     for kind, rows in by_kind.items():
