@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -285,6 +286,9 @@ class _Turn(Generic[I]):
         self.wake.acquire()
 
 
+_YIELD = getattr(os, "sched_yield", None) or (lambda: time.sleep(0))
+
+
 class GroupCommit(Generic[I, T]):
     """Writes of many threads, each waiting for its own: those that arrive while one batch is
     being written are written together in the next, so a burst of them costs a transaction
@@ -297,11 +301,13 @@ class GroupCommit(Generic[I, T]):
 
     A write that finds none in progress first lets the other threads run for a moment
     (`pause`): those about to write join its batch instead of waiting for it to commit and
-    then leading one of their own, so a busy server writes fewer, larger batches."""
+    then leading one of their own, so a busy server writes fewer, larger batches. The pause
+    yields the processor (`os.sched_yield`, letting go of the interpreter lock): `time.sleep(0)`
+    arms a timer and cost about 40 us of CPU and 100 us of waiting each time."""
 
     LIMIT = 256
 
-    def __init__(self, write: Callable[[list[I]], list], pause: Callable[[], object] = lambda: time.sleep(0)):
+    def __init__(self, write: Callable[[list[I]], list], pause: Callable[[], object] = _YIELD):
         self._write = write
         self._pause = pause
         self._lock = threading.Lock()
