@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Awaitable, Callable
 
 from tui_notifier.clock import utcnow
 from tui_notifier.core import stoplist, testsend
@@ -44,7 +44,7 @@ from tui_notifier.delivery.sender import Sender
 from tui_notifier.delivery.store import leases, messages, reports
 from tui_notifier.delivery.store.common import as_uuid
 from tui_notifier.delivery.store.messages import Fate, Result
-from tui_notifier.delivery.watch import Watch, Watched
+from tui_notifier.delivery.watch import View, Watch, Watched
 from tui_notifier.delivery.mail import send_daily_summary_if_due, summary_due
 from tui_notifier.models import MessageStatus, SendOutcome
 
@@ -207,8 +207,8 @@ class Engine:
 
     def outcome_for(self, message: messages.Claimed, state: messages.DispatchState, at: _dt.datetime,
                     result: SendResult | None, blocker: str | None) -> Fate:
-        now = self.clock()
         if result is None:
+            now = self.clock()
             if blocker == "ended":
                 return Fate(message.id, Result.TIMEOUT, now, error=messages.ENDED_ERROR)
             if blocker == "cancelled":
@@ -223,25 +223,25 @@ class Engine:
             elif blocker == "held" and self.held_until is not None:
                 due = max(now, self.held_until)
             return Fate(message.id, Result.RELEASE, now, next_attempt_at=due)
-        common = dict(at=at, http_status=result.http_status, latency_ms=result.latency_ms,
-                      error=result.error)
-        if result.outcome == SendOutcome.SENT:
+        outcome = result.outcome
+        if outcome == SendOutcome.SENT:
             first_poll = None
             if self.gateway.has_reports:
-                first_poll = now + _dt.timedelta(seconds=self.config.gateway.dr_poll_interval)
-            return Fate(message.id, Result.SENT, next_attempt_at=first_poll,
-                           provider_id=result.provider_id, **common)
-        if result.outcome == SendOutcome.PERMANENT:
-            return Fate(message.id, Result.FAILED, **common)
-        if result.outcome == SendOutcome.REFUSED:
-            return Fate(message.id, Result.REFUSED, next_attempt_at=now, **common)
+                first_poll = self.clock() + _dt.timedelta(seconds=self.config.gateway.dr_poll_interval)
+            return Fate(message.id, Result.SENT, at, first_poll, result.error, result.http_status,
+                        result.latency_ms, result.provider_id)
+        if outcome == SendOutcome.PERMANENT:
+            return Fate(message.id, Result.FAILED, at, None, result.error, result.http_status, result.latency_ms)
+        now = self.clock()
+        if outcome == SendOutcome.REFUSED:
+            return Fate(message.id, Result.REFUSED, at, now, result.error, result.http_status, result.latency_ms)
         if result.retry_after is not None:
             due = now + _dt.timedelta(seconds=result.retry_after)
         else:
             due = now + _dt.timedelta(seconds=retry_delay(message.attempts + 1, self.sending.retry, self.random))
         if state.window is not None:
             due = state.window.next_open(message.timezone, due)
-        return Fate(message.id, Result.RETRY, next_attempt_at=due, **common)
+        return Fate(message.id, Result.RETRY, at, due, result.error, result.http_status, result.latency_ms)
 
     def hold(self, seconds: float) -> None:
         """The gateway asked us to wait (`Retry-After`): no request of this consumer starts before
@@ -252,9 +252,6 @@ class Engine:
                 log.warning("gateway asked to wait %gs (Retry-After): no request before %s",
                             seconds, hms(until))
             self.held_until = until
-
-    def held(self) -> bool:
-        return self.held_until is not None and self.clock() < self.held_until
 
     def refused(self, dispatch_id, result: SendResult) -> None:
         """The gateway refused our credentials: pause the dispatch with the reason, once."""
@@ -390,6 +387,16 @@ class Engine:
         return send_daily_summary_if_due(self.config, self.clock(), holder=self.owner)
 
 
+class _Done:
+    """Awaited where there is nothing to wait for."""
+
+    def __await__(self):
+        return iter(())
+
+
+_NOTHING_TO_WAIT_FOR = _Done()
+
+
 class _Collector:
     """The worker-thread side of a batch: starts its requests on the loop, gathers the results
     they hand back, and writes them in small transactions.
@@ -485,7 +492,7 @@ class _Batch:
     def run(self) -> None:
         self.engine.watch.follow(self.watched)
         try:
-            done = self.engine.sender.submit(self.request_all())
+            done = self.engine.sender.spread(self.send_one, self.claim.messages)
             while True:
                 try:
                     return done.result(timeout=RENEW_CHECK_SECONDS)
@@ -496,84 +503,72 @@ class _Batch:
 
     # -- on the loop
 
-    async def request_all(self) -> None:
-        await asyncio.gather(*(self.send_one(m) for m in self.claim.messages))
-
-    def blocker(self, message: messages.Claimed, now: _dt.datetime | None = None) -> str | None:
-        if self.engine.stopping.is_set():
+    def blocker(self, message: messages.Claimed, view: View, now: _dt.datetime) -> str | None:
+        engine = self.engine
+        if engine.stopping.is_set():
             return "stopping"
-        if self.dispatch_id in self.engine.refusals:
+        if self.dispatch_id in engine.refusals:
             return "paused"
-        if self.engine.recorder.stalled:
+        if engine.recorder.stalled:
             return "stalled"
-        if self.engine.held():
+        if engine.held_until is not None and now < engine.held_until:
             return "held"
-        view = self.watched.view
         if message.id in view.blocked:
             return view.blocked[message.id]
         state = view.state
-        now = now or self.engine.clock()
         reason = state.blocker(now)
         if reason is None and state.window is not None and not state.window.is_open(message.timezone, now):
             reason = "window"
         return reason
 
     async def send_one(self, message: messages.Claimed) -> None:
+        """One message on a lane of the loop: checked against a fresh view right before its
+        request, and the lane held until its result is committed. A message the view it has
+        already tells is blocked waits for nothing."""
         engine = self.engine
-        blocker = self.blocker(message)
-        if blocker is None and engine.limiter.rate:
-            await engine.limiter.acquire(engine.stopping)
-            blocker = self.blocker(message)
-        if blocker is not None:
-            await self.record(message, engine.clock(), None, blocker)
-            return
-        slots = engine.sender.slots
-        await slots.acquire()
-        try:
-            fresh = self.watched.current() or await self.watched.fresh(UNCHECKED_SECONDS)
-            at = engine.clock()
-            blocker = self.blocker(message, at) if fresh is not None else "unchecked"
-            self.watched.started(message.id)
+        watched = self.watched
+        view = watched.current()
+        if view is None or engine.limiter.rate:
+            blocker = self.blocker(message, watched.view, engine.clock())
+            if blocker is None and engine.limiter.rate:
+                await engine.limiter.acquire(engine.stopping)
+            if blocker is None:
+                view = watched.current() or await watched.fresh(UNCHECKED_SECONDS)
+                if view is None:
+                    blocker = "unchecked"
             if blocker is not None:
-                slots.release()
-                slots = None
-                await self.record(message, engine.clock(), None, blocker)
-                return
-            try:
-                result = await engine.gateway.send(message.id, message.phone,
-                                                   message.text or self.state.text, self.state.sender)
-                if result.retry_after is not None:
-                    engine.hold(result.retry_after)
-            except Exception as exc:  # a gateway bug must not lose the message
-                log.exception("%s gateway error", about(self.dispatch_id, message.id, message.client_id))
-                result = SendResult(SendOutcome.TRANSIENT, None, f"internal error: {exc!r}")
-            await self.record(message, at, result, None)  # the slot is held until the result is committed
-        finally:
-            if slots is not None:
-                slots.release()
+                watched.started(message.id)
+                return await self.record(message, engine.clock(), None, blocker)
+        at = engine.clock()
+        blocker = self.blocker(message, view, at)
+        watched.started(message.id)
+        if blocker is not None:
+            return await self.record(message, at, None, blocker)
+        state = view.state
+        try:
+            result = await engine.gateway.send(message.id, message.phone, message.text or state.text, state.sender)
+            if result.retry_after is not None:
+                engine.hold(result.retry_after)
+        except Exception as exc:  # a gateway bug must not lose the message
+            log.exception("%s gateway error", about(self.dispatch_id, message.id, message.client_id))
+            result = SendResult(SendOutcome.TRANSIENT, None, f"internal error: {exc!r}")
+        await self.record(message, at, result, None)
 
     def record(self, message: messages.Claimed, at: _dt.datetime, result: SendResult | None,
-               blocker: str | None) -> asyncio.Future:
-        """Hand the result to the recorder; the future is done once it is committed. A message
-        whose claim was lost is not this batch's to write: it is only let go."""
+               blocker: str | None) -> Awaitable[None]:
+        """Hand the result to the recorder; what it returns is done once the result is
+        committed. A message whose claim was lost is not this batch's to write: it is only let go."""
+        self.open_ids.discard(message.id)
         if blocker == "lost":
             log.warning("%s claim taken back before its request: not sent by this consumer",
                         about(self.dispatch_id, message.id, message.client_id))
-            self.open_ids.discard(message.id)
-            self.watched.started(message.id)
-            done = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return done
+            return _NOTHING_TO_WAIT_FOR
         fate = self.engine.fate_of(message, self.state, at, result, blocker)
         refusal = None
         if fate.kind == Result.REFUSED:
             self.engine.refusals.setdefault(self.dispatch_id, False)
             refusal = result
-        self.open_ids.discard(message.id)
-        self.watched.started(message.id)
-        waiter = asyncio.get_running_loop().create_future()
-        self.engine.recorder.put(Entry(self.dispatch_id, message, fate, refusal, waiter))
-        return waiter
+        return self.engine.recorder.put(Entry(self.dispatch_id, message, fate, refusal))
 
     # -- on the worker thread
 

@@ -39,7 +39,6 @@ class Entry:
     fate: Fate
     refusal: object = None
     """The gateway's answer when it refused our credentials (the dispatch is paused)."""
-    waiter: asyncio.Future | None = None
 
 
 class Recorder:
@@ -49,6 +48,8 @@ class Recorder:
     def __init__(self, engine):
         self.engine = engine
         self._entries: list[Entry] = []
+        self._written: asyncio.Future | None = None
+        """Done once the entries put since the last write are committed (on the loop)."""
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False
@@ -60,14 +61,19 @@ class Recorder:
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
 
-    def put(self, entry: Entry) -> None:
-        """A result to write (from the loop); its waiter is done once the result is committed.
-        The thread is woken once per write, not once per result: setting an Event costs a lock."""
+    def put(self, entry: Entry) -> asyncio.Future:
+        """A result to write (from the loop); the future is done once it is committed, one
+        future for every result of a write. The thread is woken once per write, not once per
+        result: setting an Event costs a lock."""
         with self._lock:
             self._entries.append(entry)
+            written = self._written
+            if written is None:
+                written = self._written = self.engine.sender.loop.create_future()
             asleep = not self._wake.is_set()
         if asleep:
             self._wake.set()
+        return written
 
     def stop(self, timeout: float = 5.0) -> None:
         """Write what has come in, then end the thread; results still unwritten after
@@ -85,9 +91,10 @@ class Recorder:
                 self._wake.wait(SUMMARY_SECONDS)
                 with self._lock:
                     entries, self._entries = self._entries, []
+                    written, self._written = self._written, None
                     self._wake.clear()
                 if entries:
-                    self._write(entries)
+                    self._write(entries, written)
                 elif self._stopping:
                     break
                 else:
@@ -97,7 +104,7 @@ class Recorder:
             if database.obj is not None:
                 database.close()
 
-    def _write(self, entries: list[Entry]) -> None:
+    def _write(self, entries: list[Entry], written: asyncio.Future | None) -> None:
         fates = [e.fate for e in entries]
 
         def give_up() -> bool:
@@ -110,7 +117,7 @@ class Recorder:
         except TRANSIENT_ERRORS as exc:
             log.error("%d results not recorded, the database cannot be written (%s): "
                       "their messages are sent again once their lease ends", len(fates), exc)
-            self._release(entries)
+            self._release(written)
             return
         except Exception:  # a bug here must not end the thread that every batch waits on
             log.exception("%d results not recorded", len(fates))
@@ -130,13 +137,12 @@ class Recorder:
         self._tell(entries)
         for dispatch_id, refusal in refusals.items():
             self.engine.refused(dispatch_id, refusal)
-        self._release(entries)
+        self._release(written)
 
-    def _release(self, entries: list[Entry]) -> None:
-        waiters = [e.waiter for e in entries if e.waiter is not None]
-        if waiters:
+    def _release(self, written: asyncio.Future | None) -> None:
+        if written is not None:
             try:
-                self.engine.sender.loop.call_soon_threadsafe(_done, waiters)
+                self.engine.sender.loop.call_soon_threadsafe(_done, written)
             except RuntimeError:  # the loop is closed: nobody waits any more
                 pass
 
@@ -161,10 +167,9 @@ class Recorder:
                      f"; last error: {error}" if error else "")
 
 
-def _done(waiters: list[asyncio.Future]) -> None:
-    for waiter in waiters:
-        if not waiter.done():
-            waiter.set_result(None)
+def _done(written: asyncio.Future) -> None:
+    if not written.done():
+        written.set_result(None)
 
 
 _VERBS = {
