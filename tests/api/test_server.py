@@ -13,7 +13,7 @@ import requests
 
 from harness import wait_for
 from tui_notifier.api.app import ApiOptions
-from tui_notifier.api.server import make_server, stop_running
+from tui_notifier.api.server import Channel, make_server, stop_running
 
 
 class Slow:
@@ -102,3 +102,33 @@ def test_a_stop_whose_wake_up_is_read_before_it_is_fully_sent_still_stops_cleanl
     stop_running(server, thread)
 
     assert not thread.is_alive() and server.trigger._closed
+
+
+def test_the_loop_does_not_wake_for_output_a_worker_is_still_sending(slow_server):
+    """A worker holds its connection's output lock while it sends; the loop, finding output not
+    sent yet, used to wake at once again and again until the worker let go."""
+    server, thread, slow = slow_server
+    client = threading.Thread(target=lambda: requests.get(f"http://127.0.0.1:{server.effective_port}/slow",
+                                                          timeout=30))
+    client.start()
+    assert slow.entered.wait(10)
+    channel = next(obj for obj in list(server._map.values()) if isinstance(obj, Channel))
+    sending, done = threading.Event(), threading.Event()
+
+    def send():
+        with channel.outbuf_lock:
+            channel.total_outbufs_len += 1
+            sending.set()
+            done.wait(30)
+            channel.total_outbufs_len -= 1
+
+    worker = threading.Thread(target=send)
+    worker.start()
+    assert sending.wait(10)
+    try:
+        assert not channel.writable()
+    finally:
+        done.set()
+        worker.join(30)
+    slow.release.set()
+    client.join(30)
