@@ -15,6 +15,7 @@ from tests.api.conftest import Api
 from tests.api.seeds import SEED003_CLIENT, SEED003_TOKEN
 from tui_notifier.api.app import ApiOptions
 from tui_notifier.core import audit, tokens
+from tui_notifier.db import database
 from tui_notifier.models import ApiToken
 
 
@@ -116,6 +117,21 @@ def test_clients_created_at_once_each_get_their_own_answer_row_and_audit_entry(a
         assert answers[n].headers["Location"].endswith(f"/api/v1/clients/{body['id']}/")
     entries = {e.object_id: e.actor for e in audit.list_entries() if e.object_type == "client"}
     assert entries == {str(body["id"]): "crm-sync" if n % 2 else "shop" for n, body in created.items()}
+
+
+def test_a_client_created_together_takes_no_connection_of_its_own_unless_it_reads(api, writer, db,
+                                                                                monkeypatch):
+    """Its write goes through the connection kept for writes; a token not remembered is read on
+    the request's own connection, opened then."""
+    monkeypatch.setattr(tokens, "REMEMBERED_FOR", 600.0)
+    connects = []
+    connect = database.obj.connect
+    monkeypatch.setattr(database.obj, "connect", lambda *a, **kw: connects.append(1) or connect(*a, **kw))
+    api.token = writer
+    assert api.post("/api/v1/clients/", {"phone": "79120000001"}).status == 201
+    assert api.post("/api/v1/clients/", {"phone": "79120000002"}).status == 201
+    assert len(connects) == 1
+    assert api.get("/api/v1/clients/").json()["count"] == 2 and len(connects) == 2
 
 
 def test_a_token_is_read_from_the_database_about_once_a_second_not_once_a_request(api, writer, monkeypatch):

@@ -23,10 +23,15 @@ class ApiOptions:
 
 class DatabaseConnection:
     """Open the request's own connection on its own thread and close it when answered, so a
-    waitress thread never holds one between requests."""
+    waitress thread never holds one between requests.
 
-    def process_request(self, req, resp):
-        database.connect(reuse_if_open=True)
+    A write made together with other requests' (`Op.together`) goes through the connection the
+    process keeps for writes (SQLite) or the one its batch's writer opens: its request takes a
+    connection only when something reads (a token not remembered), on first use."""
+
+    def process_resource(self, req, resp, resource, params):
+        if req.method not in getattr(resource, "together", ()):
+            database.connect(reuse_if_open=True)
 
     def process_response(self, req, resp, resource, req_succeeded):
         close_database()
