@@ -129,12 +129,19 @@ def lock_messages(where) -> None:
 
 
 def _statuses(message_ids: list[int], lock: bool) -> dict[int, tuple[str, str]]:
+    """{message id: (dispatch key, status)}. On SQLite in one row: each row read is a step
+    of its engine, which lets go of the interpreter lock and waits to take it back."""
     if not message_ids:
         return {}
     ids = sorted(set(message_ids))
-    query = (f"SELECT id, dispatch_id, status FROM {Message._meta.table_name} "
-             f"WHERE id IN ({', '.join('?' for _ in ids)}) ORDER BY id")
-    if lock and not is_sqlite(database.obj):
+    where = f"FROM {Message._meta.table_name} WHERE id IN ({', '.join('?' for _ in ids)})"
+    if is_sqlite(database.obj):
+        (packed,), = database.execute_sql(
+            f"SELECT group_concat(id || ' ' || dispatch_id || ' ' || status, ' ') {where}", ids)
+        words = packed.split(" ") if packed else []
+        return {int(words[i]): (words[i + 1], words[i + 2]) for i in range(0, len(words), 3)}
+    query = f"SELECT id, dispatch_id, status {where} ORDER BY id"
+    if lock:
         query += " FOR UPDATE"
     return {m: (d, s) for m, d, s in database.execute_sql(_sql(query), ids)}
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from tui_notifier import counts
 from tui_notifier.core.dispatches import cancel_dispatch, create_dispatch, pause_dispatch
 from tui_notifier.delivery.store import leases, messages, reports
 from tui_notifier.delivery.store.messages import Fate, Result
@@ -304,6 +305,46 @@ def test_a_running_dispatch_with_nothing_left_finishes(db):
     assert not messages.finish_if_done(d.id, now=T0)
     messages.record([Fate(m.id, Result.SENT, T0) for m in ms], now=T0)
     assert messages.finish_if_done(d.id, now=T0)
+
+
+def attempts_of(message_id) -> list[str]:
+    return [a.outcome for a in Attempt.select().where(Attempt.message == message_id).order_by(Attempt.id)]
+
+
+def test_a_message_twice_in_one_write_takes_its_results_in_the_order_they_came(db):
+    clients(3)
+    d = dispatch()
+    messages.fan_out(d.id, now=T0)
+    a, b, c = messages.claim(d.id, 3, 30, 1, now=T0).messages
+    messages.record([Fate(a.id, Result.SENT, T0, http_status=200),
+                     Fate(b.id, Result.RETRY, T0, next_attempt_at=T0, error="HTTP 502"),
+                     Fate(a.id, Result.RELEASE, T0, next_attempt_at=T0),
+                     Fate(b.id, Result.SENT, T0, http_status=200),
+                     Fate(c.id, Result.RETRY, T0, next_attempt_at=at(minutes=1), error="HTTP 503")], now=T0)
+    assert {m.id: m.status for m in Message.select()} == {a.id: "sent", b.id: "sent", c.id: "created"}
+    assert attempts_of(a.id) == ["sent"] and attempts_of(b.id) == ["transient", "sent"]
+    assert Message.get_by_id(b.id).attempts == 2 and Message.get_by_id(c.id).last_error == "HTTP 503"
+    assert counts.verify() == [] and counts.read()[d.id.hex] == {"sent": 2, "created": 1}
+
+
+def test_a_write_longer_than_one_statement_writes_every_result(db, monkeypatch):
+    monkeypatch.setattr(messages, "ROWS_PER_STATEMENT", 3)
+    clients(14)
+    d = dispatch()
+    messages.fan_out(d.id, now=T0)
+    ms = messages.claim(d.id, 14, 30, 1, now=T0).messages
+    messages.record([Fate(m.id, Result.SENT, at(minutes=1), http_status=200, latency_ms=20, provider_id=f"p{m.id}")
+                     for m in ms[:10]]
+                    + [Fate(m.id, Result.RETRY, T0, next_attempt_at=at(minutes=5), error="HTTP 500", http_status=500)
+                       for m in ms[10:]], now=at(minutes=2))
+    rows = {m.id: m for m in Message.select()}
+    assert all(rows[m.id].status == "sent" and rows[m.id].sent_at == at(minutes=1)
+               and rows[m.id].provider_id == f"p{m.id}" and rows[m.id].lease_until is None for m in ms[:10])
+    assert all(rows[m.id].status == "created" and rows[m.id].next_attempt_at == at(minutes=5)
+               and rows[m.id].last_error == "HTTP 500" for m in ms[10:])
+    assert sorted((a.message_id, a.outcome, a.http_status) for a in Attempt.select()) == sorted(
+        [(m.id, "sent", 200) for m in ms[:10]] + [(m.id, "transient", 500) for m in ms[10:]])
+    assert counts.verify() == [] and counts.read()[d.id.hex] == {"sent": 10, "created": 4}
 
 
 def test_messages_of_a_cancelled_dispatch_that_come_back_are_cancelled(db):
