@@ -12,21 +12,21 @@ from dataclasses import dataclass
 
 from tui_notifier.clock import UTC
 from tui_notifier.db import database
-from tui_notifier.delivery.store.common import now_or
-from tui_notifier.models import ConsumerHeartbeat, EngineLease
+from tui_notifier.delivery.store.common import now_or, sql
+from tui_notifier.models import ConsumerHeartbeat, EngineLease, to_millis
 
 DONE = _dt.datetime(9999, 1, 1, tzinfo=UTC)
 """The end of a lease whose work is done for good (a day's mail that went out)."""
 
 
 def hold(name: str, holder: int | None, seconds: float, now: _dt.datetime | None = None) -> None:
-    """Take or renew `name` regardless of who held it."""
+    """Take or renew `name` regardless of who held it (with every claim, so in plain SQL)."""
     until = now_or(now) + _dt.timedelta(seconds=seconds)
     with database.atomic():
-        EngineLease.insert(name=name, holder=holder, until=until, attempts=1).on_conflict(
-            conflict_target=[EngineLease.name],
-            update={EngineLease.holder: holder, EngineLease.until: until},
-        ).execute()
+        database.execute_sql(sql(
+            f'INSERT INTO {EngineLease._meta.table_name} (name, holder, "until", attempts) VALUES (?, ?, ?, 1) '
+            'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "until" = excluded."until"'
+        ), (name, holder, to_millis(until)))
 
 
 def acquire(name: str, holder: int | None, seconds: float, now: _dt.datetime | None = None,
