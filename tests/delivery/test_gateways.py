@@ -11,7 +11,7 @@ import pytest
 
 from tui_notifier.config import GatewayConfig, SandboxConfig
 from tui_notifier.delivery.gateways import make_gateway
-from tui_notifier.delivery.gateways.base import outcome_for_status, retry_after_seconds
+from tui_notifier.delivery.gateways.base import Deadlines, outcome_for_status, retry_after_seconds
 from tui_notifier.delivery.gateways.hyber import HyberGateway
 from tui_notifier.models import SendOutcome
 
@@ -281,3 +281,35 @@ class TestSandbox:
         sent = await gateway.send(4, "79001234567", "hi")
         result = await gateway.fetch_report(4, sent.provider_id)
         assert result.final and not result.delivered
+
+
+async def test_deadlines_end_what_outlives_its_timeout_and_nothing_that_came_back_in_time():
+    deadlines = Deadlines(0.1)
+    loop = asyncio.get_running_loop()
+
+    async def request(seconds: float) -> tuple[str, float]:
+        began = time.monotonic()
+        entry = deadlines.begin(loop, asyncio.current_task())
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            assert Deadlines.end(entry)
+            asyncio.current_task().uncancel()
+            return "ended", time.monotonic() - began
+        assert not Deadlines.end(entry)
+        await asyncio.sleep(0.2)  # well past the deadline: the task goes on undisturbed
+        return "answered", time.monotonic() - began
+
+    results = await asyncio.gather(request(0.01), request(5), request(0.03), request(5), request(0.05))
+    assert [what for what, _ in results] == ["answered", "ended", "answered", "ended", "answered"]
+    assert all(0.1 <= took < 0.6 for what, took in results if what == "ended")
+
+
+async def test_a_cancel_from_outside_is_not_taken_for_a_timeout(emulator):
+    emulator.faults.latency_ms = 2000
+    gateway = probe(emulator, timeout=5)
+    sending = asyncio.ensure_future(gateway.send(1, "79001234567", "hi"))
+    await asyncio.sleep(0.2)
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending

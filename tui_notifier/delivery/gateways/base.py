@@ -11,6 +11,7 @@ A `Retry-After` on a 429 or 503 (seconds or an HTTP date) is passed on with the 
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as _dt
 import email.utils
 import functools
@@ -41,7 +42,8 @@ class SendResult:
     """Seconds the provider asked us to wait (`Retry-After` on a 429 or 503)."""
 
     def __post_init__(self):
-        self.error = redact(self.error)
+        if self.error:
+            self.error = redact(self.error)
 
     @property
     def ok(self) -> bool:
@@ -95,6 +97,7 @@ def outcome_for_status(status: int) -> SendOutcome:
 
 
 RETRY_AFTER_STATUSES = (429, 503)
+JSON = "application/json"
 LONGEST_RETRY_AFTER = 86400.0
 
 
@@ -160,8 +163,43 @@ def without_login(url: str) -> tuple[str, str | None]:
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc)), login
 
 
-EXACT_TIMEOUTS = 1e9
-"""aiohttp rounds a timeout above this up to a whole second of its loop: never."""
+class Deadlines:
+    """Ends every request of a gateway `timeout` seconds after it began, with one timer for
+    all of them where aiohttp arms, files in its heap and cancels a timer per request. The
+    requests share one timeout, so they reach their deadlines in the order they began: a
+    queue in that order needs no heap. A request past its deadline is cancelled wherever it
+    waits (for a connection, for its answer, for the answer's last byte)."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self._queue: collections.deque[list] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def begin(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task) -> list:
+        """[deadline, the task while it waits, whether it was ended]: pass it to `end`."""
+        entry = [loop.time() + self.timeout, task, False]
+        self._queue.append(entry)
+        if self._timer is None:
+            self._timer = loop.call_at(entry[0], self._expire, loop)
+        return entry
+
+    @staticmethod
+    def end(entry: list) -> bool:
+        """The request is over; True when its deadline ended it."""
+        entry[1] = None
+        return entry[2]
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        queue, now = self._queue, loop.time()
+        while queue and (queue[0][1] is None or queue[0][0] <= now):
+            entry = queue.popleft()
+            task = entry[1]
+            if task is not None:
+                entry[1], entry[2] = None, True
+                task.cancel()
+        if queue:
+            self._timer = loop.call_at(queue[0][0], self._expire, loop)
 
 
 class HttpGateway(Gateway):
@@ -176,6 +214,7 @@ class HttpGateway(Gateway):
         self._proxy, self._ssl = _environment(self.url)
         self._session: aiohttp.ClientSession | None = None
         self._session_loop = None
+        self._deadlines = Deadlines(self.timeout)
 
     def headers(self) -> dict[str, str]:
         """Headers every request carries (the credentials a subclass needs)."""
@@ -184,7 +223,7 @@ class HttpGateway(Gateway):
     def session(self) -> aiohttp.ClientSession:
         """This loop's session, made on first use (aiohttp binds a session to its loop)."""
         loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._session_loop is not loop:
+        if self._session_loop is not loop or self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=0,
                                              keepalive_timeout=30, ssl=self._ssl)
             headers = self.headers()
@@ -192,9 +231,9 @@ class HttpGateway(Gateway):
                 headers["Authorization"] = self._url_login
             self._session = aiohttp.ClientSession(
                 connector=connector, headers=headers, cookie_jar=aiohttp.DummyCookieJar(),
-                timeout=aiohttp.ClientTimeout(total=self.timeout, ceil_threshold=EXACT_TIMEOUTS),
-                trust_env=False)
+                timeout=aiohttp.ClientTimeout(total=None), trust_env=False)
             self._session_loop = loop
+            self._deadlines = Deadlines(self.timeout)
         return self._session
 
     async def close(self) -> None:
@@ -207,19 +246,38 @@ class HttpGateway(Gateway):
         timeout bounds the whole request, the wait for a connection and the body included.
         `body` is sent as JSON: a dict is encoded here, bytes are taken as encoded already."""
         started = time.monotonic()
-        data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else None
+        data = None
+        if body is not None:
+            data = aiohttp.payload.BytesPayload(body if isinstance(body, bytes) else json.dumps(body).encode(),
+                                                content_type=JSON)
+        session = self.session()
+        deadline = self._deadlines.begin(self._session_loop, asyncio.current_task())
         try:
-            async with self.session().request(method, url, data=data, headers=headers,
-                                              allow_redirects=False, proxy=self._proxy) as response:
-                reply = Reply(response.status, await response.read(),
-                              retry_after_seconds(response.headers.get("Retry-After")))
+            async with session.request(method, url, data=data, allow_redirects=False,
+                                       proxy=self._proxy) as response:
+                status = response.status
+                reply = Reply(status, await response.read(),
+                              retry_after_seconds(response.headers.get("Retry-After"))
+                              if status in RETRY_AFTER_STATUSES else None)
+        except asyncio.CancelledError:
+            if not Deadlines.end(deadline):
+                raise
+            asyncio.current_task().uncancel()
+            return None, f"timeout after {self.timeout:g} s", _ms(started)
         except (asyncio.TimeoutError, TimeoutError):
+            Deadlines.end(deadline)
             return None, f"timeout after {self.timeout:g} s", _ms(started)
         except aiohttp.ClientConnectionError as exc:
+            Deadlines.end(deadline)
             return None, f"connection error: {_reason(exc)}", _ms(started)
         except aiohttp.ClientError as exc:
+            Deadlines.end(deadline)
             return None, f"request failed: {_reason(exc)}", _ms(started)
+        except BaseException:
+            Deadlines.end(deadline)
+            raise
+        if Deadlines.end(deadline):
+            asyncio.current_task().uncancel()
         return reply, "", _ms(started)
 
 
@@ -263,7 +321,7 @@ def json_text(text: str) -> bytes:
 def parse_json(reply: Reply) -> dict | None:
     """The body as a JSON object, or None when it is anything else."""
     try:
-        data = json.loads(reply.body)
+        data = json.loads(reply.body.decode())
     except (ValueError, UnicodeDecodeError):
         return None
     return data if isinstance(data, dict) else None
