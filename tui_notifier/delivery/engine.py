@@ -507,7 +507,7 @@ class _Batch:
         engine = self.engine
         if engine.stopping.is_set():
             return "stopping"
-        if self.dispatch_id in engine.refusals:
+        if engine.refusals and self.dispatch_id in engine.refusals:
             return "paused"
         if engine.recorder.stalled:
             return "stalled"

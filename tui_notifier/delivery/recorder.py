@@ -148,20 +148,24 @@ class Recorder:
 
     def _tell(self, entries: list[Entry]) -> None:
         debug = log.isEnabledFor(logging.DEBUG)
+        summary = self._summary
         for e in entries:
-            counts, _ = self._summary.setdefault(e.dispatch_id, (Counter(), [""]))
-            counts[e.fate.kind] += 1
-            if e.fate.error and e.fate.kind != Result.SENT:
-                self._summary[e.dispatch_id][1][0] = e.fate.error
+            told = summary.get(e.dispatch_id)
+            if told is None:
+                told = summary[e.dispatch_id] = [Counter(), ""]
+            fate = e.fate
+            told[0][fate.kind] += 1
+            if fate.error and fate.kind != Result.SENT:
+                told[1] = fate.error
             if debug:
-                log_outcome(e.dispatch_id, e.message, e.fate)
+                log_outcome(e.dispatch_id, e.message, fate)
         if not self._entries or time.monotonic() - self._summary_at >= SUMMARY_SECONDS:
             self._log_summary()
 
     def _log_summary(self) -> None:
         summary, self._summary = self._summary, {}
         self._summary_at = time.monotonic()
-        for dispatch_id, (counts, (error,)) in summary.items():
+        for dispatch_id, (counts, error) in summary.items():
             log.info("dispatch=%s results: %s%s", dispatch_id,
                      " ".join(f"{kind}={counts[kind]}" for kind in Result if counts[kind]),
                      f"; last error: {error}" if error else "")

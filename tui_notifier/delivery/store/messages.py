@@ -496,19 +496,20 @@ def _write_results(outcomes: list[Fate], now_ms: int) -> None:
         by_kind: dict[str, list] = {}
         attempts = []
         for o in one_each:
-            attempt_outcome = _TRANSITIONS[o.kind][2]
+            kind = o.kind
+            attempt_outcome = _TRANSITIONS[kind][2]
             said = without_nul(o.error) or ""
-            error = "" if o.kind == Result.SENT else None if o.kind == Result.RELEASE else said
-            by_kind.setdefault(o.kind, []).append((
+            at_ms = to_millis(o.at) if attempt_outcome else None
+            by_kind.setdefault(kind, []).append((
                 1 if attempt_outcome else 0,
                 to_millis(o.next_attempt_at) if o.next_attempt_at else None,
-                error,
-                to_millis(o.at) if o.kind == Result.SENT else None,
+                "" if kind == Result.SENT else None if kind == Result.RELEASE else said,
+                at_ms if kind == Result.SENT else None,
                 without_nul(o.provider_id),
                 o.message_id,
             ))
             if attempt_outcome:
-                attempts.append((o.message_id, to_millis(o.at), attempt_outcome, o.http_status, said, o.latency_ms))
+                attempts.append((o.message_id, at_ms, attempt_outcome, o.http_status, said, o.latency_ms))
         for kind, rows in by_kind.items():
             status, allowed, _ = _TRANSITIONS[kind]
             watch.update((row[-1] for row in rows), status, allowed)
