@@ -9,7 +9,10 @@ One run, one emulator process (`tui-notifier sandbox-gateway`) on loopback:
    same requests in flight (`sending.concurrency`) posting the same bodies, and the ratio;
 3. 200 ms at concurrency 1,024 from one consumer, the same way.
 
-    python bench/send.py [--clients N] [--big-clients N]
+With `--rounds N` every row is measured N times, the bare client and the engine taking turns,
+and the medians are printed (a machine others share moves single figures by a third).
+
+    python bench/send.py [--clients N] [--big-clients N] [--rounds N]
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import asyncio
 import datetime as _dt
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -118,6 +122,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10_000, help="messages per latency (default 10,000)")
     parser.add_argument("--big-clients", type=int, default=20_000,
                         help="messages of the 200 ms / 1,024 run (default 20,000)")
+    parser.add_argument("--rounds", type=int, default=1, help="measurements of each row, medians printed (default 1)")
     args = parser.parse_args()
     default_in_flight = SendingConfig().concurrency
     rows = []
@@ -132,17 +137,25 @@ def main() -> None:
             runs.append((200, 1024, args.big_clients, {"concurrency": 1024, "batch_size": 512}, 4))
             for n, (latency, in_flight, count, sending, workers) in enumerate(runs):
                 emulator.faults(latency_ms=latency)
-                emulator.reset()
-                base_rate, base_cpu = bare(emulator.url, count, in_flight)
-                rate, cpu, repeats = engine(emulator, Path(tmp) / f"run{n}", count, sending, workers)
-                row = {"latency_ms": latency, "in_flight": in_flight, "messages": count,
-                       "engine": round(rate), "bare": round(base_rate), "ratio": round(rate / base_rate, 2),
+                rounds = []
+                for r in range(args.rounds):
+                    emulator.reset()
+                    base_rate, base_cpu = bare(emulator.url, count, in_flight)
+                    rate, cpu, repeats = engine(emulator, Path(tmp) / f"run{n}.{r}", count, sending, workers)
+                    rounds.append((rate, cpu, base_rate, base_cpu, rate / base_rate, repeats))
+                    if args.rounds > 1:
+                        print(f"     round {r + 1}: engine {rate:7,.0f} msg/s ({cpu:4.2f})  bare {base_rate:7,.0f} msg/s "
+                              f"({base_cpu:4.2f})  ratio {rate / base_rate:4.2f}", flush=True)
+                rate, cpu, base_rate, base_cpu, ratio = (statistics.median(r[i] for r in rounds) for i in range(5))
+                repeats = sum(r[5] for r in rounds)
+                row = {"latency_ms": latency, "in_flight": in_flight, "messages": count, "rounds": args.rounds,
+                       "engine": round(rate), "bare": round(base_rate), "ratio": round(ratio, 2),
                        "engine_cpu_s_per_10k": round(cpu, 2), "bare_cpu_s_per_10k": round(base_cpu, 2),
                        "repeats": repeats}
                 rows.append(row)
                 print(f"{latency:>4} ms, {in_flight:>5} in flight, {count:>6} msgs: engine {rate:7,.0f} msg/s "
                       f"({cpu:4.2f} CPU-s/10k)  bare aiohttp {base_rate:7,.0f} msg/s ({base_cpu:4.2f} CPU-s/10k)"
-                      f"  ratio {rate / base_rate:4.2f}  repeats {repeats}", flush=True)
+                      f"  ratio {ratio:4.2f}  repeats {repeats}", flush=True)
         finally:
             emulator.stop()
     print(json.dumps({"emulator_capacity": round(capacity), "runs": rows}))
