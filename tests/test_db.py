@@ -78,6 +78,32 @@ def test_a_write_finding_none_in_progress_pauses_first_so_the_writes_sent_meanwh
     assert batches == [[1, 2]] and results == {1: 10, 2: 20}
 
 
+def test_the_pause_goes_on_while_each_pause_brings_more_writes_into_the_batch():
+    """Writes that reach the group a pause or two later still join the batch; a pause that
+    brings none ends the gathering."""
+    batches, results, pauses = [], {}, []
+    late = [2, 3, 4]
+
+    def submit(item):
+        results[item] = group.submit(item)
+
+    def pause():
+        pauses.append(group.waiting)
+        if late:
+            thread = threading.Thread(target=submit, args=(late.pop(0),))
+            threads.append(thread)
+            thread.start()
+            wait_for(lambda: group.waiting == len(pauses) + 1, 30, 0.01, "the next write queued")
+
+    group = GroupCommit(lambda items: batches.append(sorted(items)) or [item * 10 for item in items], pause=pause)
+    threads: list[threading.Thread] = []
+    submit(1)
+    for thread in threads:
+        thread.join(30)
+    assert batches == [[1, 2, 3, 4]] and results == {n: n * 10 for n in (1, 2, 3, 4)}
+    assert pauses == [1, 2, 3, 4]
+
+
 def test_a_batch_that_fails_is_written_again_one_by_one_so_only_the_bad_write_fails():
     def write(items):
         if "bad" in items:

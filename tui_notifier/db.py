@@ -301,11 +301,14 @@ class GroupCommit(Generic[I, T]):
 
     A write that finds none in progress first lets the other threads run for a moment
     (`pause`): those about to write join its batch instead of waiting for it to commit and
-    then leading one of their own, so a busy server writes fewer, larger batches. The pause
-    yields the processor (`os.sched_yield`, letting go of the interpreter lock): `time.sleep(0)`
-    arms a timer and cost about 40 us of CPU and 100 us of waiting each time."""
+    then leading one of their own, so a busy server writes fewer, larger batches. It pauses
+    again while the last pause brought more writes (up to `MORE_PAUSES` times): the threads a
+    busy server has just woken reach their write a pause or two later. The pause yields the
+    processor (`os.sched_yield`, letting go of the interpreter lock): `time.sleep(0)` arms a
+    timer and cost about 40 us of CPU and 100 us of waiting each time."""
 
     LIMIT = 256
+    MORE_PAUSES = 3
 
     def __init__(self, write: Callable[[list[I]], list], pause: Callable[[], object] = _YIELD):
         self._write = write
@@ -334,12 +337,22 @@ class GroupCommit(Generic[I, T]):
         if not leads:
             turn.wake.acquire()
         else:
-            self._pause()
+            self._gather()
         if not turn.done:
             self._lead()
         if isinstance(turn.result, BaseException):
             raise turn.result
         return turn.result
+
+    def _gather(self) -> None:
+        """Pause, and pause again while the writes waiting grow (at most `MORE_PAUSES` times)."""
+        self._pause()
+        waiting = self._waiting
+        for _ in range(self.MORE_PAUSES):
+            seen = len(waiting)
+            self._pause()
+            if len(waiting) == seen:
+                return
 
     def _lead(self) -> None:
         """Write the batch waiting now (this thread's own write first), then hand the writing
