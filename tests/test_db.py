@@ -104,6 +104,17 @@ def test_the_pause_goes_on_while_each_pause_brings_more_writes_into_the_batch():
     assert pauses == [1, 2, 3, 4]
 
 
+def test_the_write_handed_the_writing_by_a_batch_pauses_too_before_taking_its_own():
+    """The first of the writes that queued behind a batch leads the next one, and pauses first
+    as a write finding none in progress does, so writes arriving just then still join it."""
+    written_before_each_pause = []
+    gated = Gated(lambda items: [item * 10 for item in items])
+    group = GroupCommit(gated, pause=lambda: written_before_each_pause.append(len(gated.batches)))
+    results = submit_all(group, gated, 0, range(1, 4))
+    assert results == {n: n * 10 for n in range(4)}
+    assert written_before_each_pause[0] == 0 and 1 in written_before_each_pause
+
+
 def test_a_batch_that_fails_is_written_again_one_by_one_so_only_the_bad_write_fails():
     def write(items):
         if "bad" in items:

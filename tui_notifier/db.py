@@ -299,9 +299,10 @@ class GroupCommit(Generic[I, T]):
     as a whole is written again one item at a time, so each caller gets its own answer. Use it
     outside any transaction: a write is answered only once its batch has committed.
 
-    A write that finds none in progress first lets the other threads run for a moment
-    (`pause`): those about to write join its batch instead of waiting for it to commit and
-    then leading one of their own, so a busy server writes fewer, larger batches. It pauses
+    A write that finds none in progress, or is handed the writing by the batch before, first
+    lets the other threads run for a moment (`pause`): those about to write join its batch
+    instead of waiting for it to commit and then leading one of their own, so a busy server
+    writes fewer, larger batches. It pauses
     again while the last pause brought more writes (up to `MORE_PAUSES` times): the threads a
     busy server has just woken reach their write a pause or two later. The pause yields the
     processor (`os.sched_yield`, letting go of the interpreter lock): `time.sleep(0)` arms a
@@ -336,9 +337,8 @@ class GroupCommit(Generic[I, T]):
             self._writing = True
         if not leads:
             turn.wake.acquire()
-        else:
-            self._gather()
         if not turn.done:
+            self._gather()
             self._lead()
         if isinstance(turn.result, BaseException):
             raise turn.result
