@@ -148,7 +148,7 @@ class SendingConfig:
     """Requests in flight at once per consumer, on its event loop (also its gateway connections).
     Rule: in flight ≈ wanted rate × gateway latency, e.g. 1,000 msg/s × 0.25 s = 250."""
     batch_size: int = 256
-    """Messages claimed at once by one worker; (workers - 1) × batch_size ≥ concurrency keeps it busy."""
+    """Messages claimed at once by one worker; workers × batch_size ≥ concurrency keeps it busy."""
     lease_seconds: float = 30.0
     """How long a claimed batch stays reserved; a crashed worker's batch is claimed again after it."""
     rate_limit: float = 0.0
@@ -166,10 +166,8 @@ class SendingConfig:
 class ConsumerConfig:
     embedded: bool = True
     """Run the consumer inside the dashboard process; false relies on `tui-notifier consumer`."""
-    workers: int = 3
-    """Huey worker threads; each works one batch at a time, from its claim to its last result
-    written. With three a claimed batch waits while two are sent, so the event loop does not
-    wait for a claim whenever a batch ends."""
+    workers: int = 2
+    """Huey worker threads; each works one batch at a time."""
     periodic: bool = True
     """Run the periodic sweep from this consumer; a lease makes it run once per period however
     many consumers share the queue."""
