@@ -13,6 +13,7 @@ import pytest
 from tui_notifier.clock import utcnow
 from tui_notifier.core.dispatches import cancel_dispatch, create_dispatch, pause_dispatch
 from tui_notifier.delivery.engine import HOST, Engine
+from tui_notifier.delivery.recorder import LINGER_MOST, LINGER_SHARE
 from harness import add_clients, wait_for
 from tui_notifier.models import Attempt, DeliveryReport, Dispatch, Message
 from tui_notifier.delivery.store import leases, messages, reports
@@ -355,3 +356,25 @@ def test_every_line_about_a_message_carries_its_ids_and_info_sums_up_each_write(
     told = [int(n) for line in summaries for n in re.findall(r"\b(?:sent|retry)=(\d+)", line)]
     assert sum(told) == 10 and len(summaries) <= 10
     assert engine_config.gateway.token not in caplog.text
+
+
+def test_results_wait_a_twentieth_of_a_requests_time_for_company_and_share_their_write(make_engine, emulator,
+                                                                                       engine_config):
+    emulator.faults.latency_ms = 100
+    engine_config.sending.rate_limit = 400  # answers come about 2.5 ms apart
+    add_clients(16)
+    d = start_now()
+    engine = make_engine()
+    engine.start_dispatch(d.id)
+    engine.send_batch(d.id)  # 8 lanes: two rounds of requests of about 100 ms each
+    assert 0.100 * LINGER_SHARE <= engine.recorder.linger <= min(LINGER_MOST, 0.3 * LINGER_SHARE)
+    assert counts(d.id) == {"sent": 16}
+
+    writes = []
+    real_write = engine.recorder._write
+    engine.recorder._write = lambda entries, written: (writes.append(len(entries)), real_write(entries, written))
+    again = start_now()
+    engine.start_dispatch(again.id)
+    engine.send_batch(again.id)
+    assert counts(again.id) == {"sent": 16} and sum(writes) == 16
+    assert len(writes) <= 8, writes  # without waiting, requests answered apart were written one by one

@@ -28,6 +28,12 @@ from tui_notifier.delivery.store.messages import Claimed, Fate, Result
 log = logging.getLogger("tui_notifier.engine")
 
 SUMMARY_SECONDS = 1.0
+LINGER_SHARE = 0.05
+"""A result waits for others to share its write at most this share of what requests take."""
+LINGER_MOST = 0.01
+"""...and never longer than this many seconds."""
+ENOUGH_TO_WRITE = 128
+"""Results that make a write worth doing without waiting for more."""
 
 
 @dataclass(slots=True)
@@ -56,6 +62,13 @@ class Recorder:
         self._abandon = False
         self.stalled = False
         """True while the database refuses writes: no request starts meanwhile."""
+        self.linger = 0.0
+        """Seconds the first result of a write waits for others: a write costs about the same
+        for 10 results as for 60, and at 200 ms per request results came 10 a write and cost
+        twice the CPU each (89 us against 51 at 20 ms). Waiting a twentieth of a request's time
+        keeps a request's place at most that much longer."""
+        self._latency: float | None = None
+        self._first_at = 0.0
         self._summary: dict = {}
         self._summary_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
@@ -70,6 +83,7 @@ class Recorder:
             written = self._written
             if written is None:
                 written = self._written = self.engine.sender.loop.create_future()
+                self._first_at = time.monotonic()
             asleep = not self._wake.is_set()
         if asleep:
             self._wake.set()
@@ -89,6 +103,7 @@ class Recorder:
         try:
             while True:
                 self._wake.wait(SUMMARY_SECONDS)
+                self._linger()
                 with self._lock:
                     entries, self._entries = self._entries, []
                     written, self._written = self._written, None
@@ -104,8 +119,24 @@ class Recorder:
             if database.obj is not None:
                 database.close()
 
+    def _linger(self) -> None:
+        """Let a write wait for company, up to `linger` after its first result came."""
+        if self.linger and not self._stopping and len(self._entries) < ENOUGH_TO_WRITE:
+            wait = self._first_at + self.linger - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+
+    def _learn(self, fates: list[Fate]) -> None:
+        """Follow how long requests take (a moving average), and the linger with it."""
+        took = [f.latency_ms for f in fates if f.latency_ms is not None]
+        if took:
+            mean = sum(took) / len(took) / 1000
+            self._latency = mean if self._latency is None else 0.8 * self._latency + 0.2 * mean
+            self.linger = min(LINGER_MOST, LINGER_SHARE * self._latency)
+
     def _write(self, entries: list[Entry], written: asyncio.Future | None) -> None:
         fates = [e.fate for e in entries]
+        self._learn(fates)
 
         def give_up() -> bool:
             self.stalled = True
